@@ -1,0 +1,243 @@
+"""The project manifest (`project.json`) and the Chapter → Scene → Shot → Take hierarchy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from ._base import CamelModel
+from .enums import (
+    DocumentType,
+    Framing,
+    LoraTrainingStatus,
+    NarrativeStructure,
+    Quality,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Asset",
+    "Assets",
+    "Canvas",
+    "Chapter",
+    "Character",
+    "CreativeDocument",
+    "EmotionalBeat",
+    "Location",
+    "Music",
+    "Narrative",
+    "Project",
+    "ProjectSettings",
+    "Recipe",
+    "Scene",
+    "Shot",
+    "Style",
+    "Take",
+    "new_id",
+    "utcnow",
+]
+
+#: The manifest schema this version of Auteur writes.
+SCHEMA_VERSION = 1
+
+
+def new_id(prefix: str) -> str:
+    """Return a new stable id such as ``shot-1f2e3d4c5b6a``."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class Recipe(CamelModel):
+    """Everything needed to re-run the render that made a take."""
+
+    pipeline_id: str = ""
+    quality: Quality | None = None
+    prompt: str = ""
+    seed: int | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Take(CamelModel):
+    """One render of a shot. Takes are never overwritten."""
+
+    id: str = Field(default_factory=lambda: new_id("take"))
+    number: int = Field(ge=1)
+    path: str = Field(description="File path relative to the project folder, with / separators.")
+    created: datetime = Field(default_factory=utcnow)
+    recipe: Recipe = Field(default_factory=Recipe)
+    rejected: bool = False
+
+
+class Shot(CamelModel):
+    """A single camera set-up within a scene."""
+
+    id: str = Field(default_factory=lambda: new_id("shot"))
+    number: int = Field(default=1, ge=1)
+    title: str = ""
+    description: str = ""
+    framing: Framing | None = None
+    duration: int = Field(default=48, ge=1, description="Length in frames at the project fps.")
+    characters: list[str] = Field(default_factory=list, description="Character asset ids.")
+    location: str | None = Field(default=None, description="Location asset id.")
+    style: str | None = Field(default=None, description="Style asset id.")
+    quality: Quality | None = Field(default=None, description="Overrides the project quality.")
+    active_take: str | None = Field(default=None, description="Id of the active take.")
+    takes: list[Take] = Field(default_factory=list)
+
+
+class Scene(CamelModel):
+    """A scene within a chapter. Its shots are stored in a file of their own."""
+
+    id: str = Field(default_factory=lambda: new_id("scene"))
+    number: int = Field(default=1, ge=1)
+    title: str = ""
+    description: str = ""
+    emotional_beat: str | None = Field(default=None, description="Id of an emotional beat.")
+    shots: list[Shot] = Field(default_factory=list)
+
+
+class Chapter(CamelModel):
+    """A chapter (an act or a stage of the narrative structure)."""
+
+    id: str = Field(default_factory=lambda: new_id("chapter"))
+    number: int = Field(default=1, ge=1)
+    title: str = ""
+    description: str = ""
+    template_stage: str | None = Field(
+        default=None, description="Key of the narrative template stage this chapter came from."
+    )
+    scenes: list[Scene] = Field(default_factory=list)
+
+
+class EmotionalBeat(CamelModel):
+    """A point on the story's emotional arc."""
+
+    id: str = Field(default_factory=lambda: new_id("beat"))
+    name: str = ""
+    description: str = ""
+    chapter: int | None = Field(default=None, description="Number of the chapter it falls in.")
+    position: float | None = Field(default=None, ge=0, le=1, description="Place in the story.")
+    template_stage: str | None = None
+
+
+class Narrative(CamelModel):
+    """The narrative structure and the chapters built on it."""
+
+    structure: NarrativeStructure = NarrativeStructure.THREE_ACT
+    chapters: list[Chapter] = Field(default_factory=list)
+    emotional_beats: list[EmotionalBeat] = Field(default_factory=list)
+
+
+class Asset(CamelModel):
+    """Fields every asset of the library shares."""
+
+    asset_id: str = Field(default_factory=lambda: new_id("asset"))
+    asset_type: str = "Asset"
+    name: str = ""
+    description: str = ""
+    usage: list[str] = Field(default_factory=list, description="Ids of the shots using it.")
+
+
+class Character(Asset):
+    """A character, with what identity-preserving generation needs."""
+
+    asset_id: str = Field(default_factory=lambda: new_id("char"))
+    asset_type: str = "Character"
+    trigger_word: str = ""
+    base_face_image_path: str | None = None
+    lora_model_path: str | None = None
+    lora_training_status: LoraTrainingStatus = LoraTrainingStatus.UNTRAINED
+    variations: dict[str, str] = Field(default_factory=dict)
+
+
+class Location(Asset):
+    """A place where scenes happen."""
+
+    asset_id: str = Field(default_factory=lambda: new_id("loc"))
+    asset_type: str = "Location"
+
+
+class Style(Asset):
+    """A visual style: keywords and a palette."""
+
+    asset_id: str = Field(default_factory=lambda: new_id("style"))
+    asset_type: str = "Style"
+
+
+class Music(Asset):
+    """A music track."""
+
+    asset_id: str = Field(default_factory=lambda: new_id("music"))
+    asset_type: str = "Music"
+
+
+class Assets(CamelModel):
+    """The project's asset library, by category."""
+
+    characters: list[Character] = Field(default_factory=list)
+    locations: list[Location] = Field(default_factory=list)
+    styles: list[Style] = Field(default_factory=list)
+    music: list[Music] = Field(default_factory=list)
+
+
+class Canvas(CamelModel):
+    """The production canvas node graph."""
+
+    nodes: list[dict[str, Any]] = Field(default_factory=list)
+    edges: list[dict[str, Any]] = Field(default_factory=list)
+    viewport: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectSettings(CamelModel):
+    """Per-project output settings."""
+
+    fps: int = Field(default=24, ge=1, le=240)
+    resolution: tuple[int, int] = (1920, 1080)
+    aspect_ratio: str = "16:9"
+
+    @field_validator("resolution")
+    @classmethod
+    def _positive_resolution(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 1 or value[1] < 1:
+            raise ValueError("width and height must be positive")
+        return value
+
+
+class CreativeDocument(CamelModel):
+    """A creative document file registered in the manifest."""
+
+    id: str = Field(default_factory=lambda: new_id("doc"))
+    type: DocumentType
+    title: str
+    path: str = Field(description="File path relative to the project folder.")
+    created: datetime = Field(default_factory=utcnow)
+    modified: datetime = Field(default_factory=utcnow)
+
+
+class Project(CamelModel):
+    """The whole project: what `project.json` holds, with every scene's shots loaded."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(default_factory=lambda: new_id("project"))
+    name: str
+    created: datetime = Field(default_factory=utcnow)
+    quality: Quality = Quality.STANDARD
+    narrative: Narrative = Field(default_factory=Narrative)
+    assets: Assets = Field(default_factory=Assets)
+    canvas: Canvas = Field(default_factory=Canvas)
+    settings: ProjectSettings = Field(default_factory=ProjectSettings)
+    documents: list[CreativeDocument] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the project name must not be empty")
+        return value

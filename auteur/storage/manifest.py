@@ -1,0 +1,184 @@
+"""Reading and writing the files that hold a project: `project.json` and one file per scene."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from ..model import (
+    Chapter,
+    ManifestError,
+    Project,
+    Scene,
+    SchemaVersionError,
+    Shot,
+    describe_validation_error,
+    migrate_manifest,
+)
+from ..model._base import CamelModel
+
+__all__ = [
+    "LAYOUT_FOLDERS",
+    "PROJECT_FILE",
+    "SCENES_DIR",
+    "SceneFile",
+    "dump_manifest",
+    "dump_scene",
+    "parse_manifest",
+    "parse_scene",
+    "scene_file",
+    "validate_project",
+]
+
+PROJECT_FILE = "project.json"
+#: Each scene's shots and takes live in a file of their own, so that a project of thousands of
+#: shots opens quickly and one edit rewrites only one small file.
+SCENES_DIR = Path(".auteur") / "scenes"
+
+LAYOUT_FOLDERS = (
+    "01_Assets/Characters",
+    "01_Assets/Locations",
+    "01_Assets/Music",
+    "01_Assets/Styles",
+    "02_Source_Creative/Treatments",
+    "02_Source_Creative/Scripts",
+    "02_Source_Creative/ShotLists",
+    "02_Source_Creative/Canvas",
+    "03_Renders",
+    "04_Project_Files",
+    "05_Cache",
+    "06_Exports",
+)
+
+_SHOTS_EXCLUDE: Any = {"narrative": {"chapters": {"__all__": {"scenes": {"__all__": {"shots"}}}}}}
+
+
+class SceneFile(CamelModel):
+    """The file that holds one scene's shots."""
+
+    schema_version: int = 1
+    scene_id: str
+    shots: list[Shot] = Field(default_factory=list)
+
+
+def scene_file(project_dir: Path, scene_id: str) -> Path:
+    """The path of the file holding the shots of `scene_id`."""
+    return project_dir / SCENES_DIR / f"{scene_id}.json"
+
+
+def _load_json(raw: bytes, source: str) -> Any:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise ManifestError(source, [f"(file): not UTF-8 text ({exc.reason})"]) from None
+    except json.JSONDecodeError as exc:
+        raise ManifestError(source, [f"line {exc.lineno} column {exc.colno}: {exc.msg}"]) from None
+
+
+def parse_manifest(raw: bytes, source: str = PROJECT_FILE) -> Project:
+    """Parse and validate `project.json`, migrating older schema versions."""
+    data = _load_json(raw, source)
+    try:
+        data = migrate_manifest(data)
+        return Project.model_validate(data)
+    except SchemaVersionError as exc:
+        raise ManifestError(source, [str(exc)]) from None
+    except ValidationError as exc:
+        raise ManifestError(source, describe_validation_error(exc)) from None
+
+
+def parse_scene(raw: bytes, scene_id: str, source: str) -> list[Shot]:
+    """Parse and validate one scene file; it must belong to `scene_id`."""
+    try:
+        parsed = SceneFile.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ManifestError(source, describe_validation_error(exc)) from None
+    if parsed.scene_id != scene_id:
+        raise ManifestError(source, [f"sceneId: {parsed.scene_id!r} should be {scene_id!r}"])
+    return parsed.shots
+
+
+def dump_manifest(project: Project) -> bytes:
+    """Serialise the manifest, leaving each scene's shots to its scene file."""
+    return project.model_dump_json(by_alias=True, exclude=_SHOTS_EXCLUDE, indent=2).encode() + b"\n"
+
+
+def dump_scene(scene: Scene) -> bytes:
+    """Serialise one scene's shots."""
+    body = SceneFile(scene_id=scene.id, shots=scene.shots)
+    return body.model_dump_json(by_alias=True, indent=2).encode() + b"\n"
+
+
+def _check_references(project: Project) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    assets = project.assets
+    known = {
+        a.asset_id for group in (assets.characters, assets.locations, assets.styles) for a in group
+    }
+
+    def unique(ident: str, where: str) -> None:
+        if ident in seen:
+            problems.append(f"{where}.id: {ident!r} is also used by {seen[ident]}")
+        seen[ident] = where
+
+    for ci, chapter in enumerate(project.narrative.chapters):
+        cw = f"narrative.chapters[{ci}]"
+        unique(chapter.id, cw)
+        for si, scene in enumerate(chapter.scenes):
+            sw = f"{cw}.scenes[{si}]"
+            unique(scene.id, sw)
+            for hi, shot in enumerate(scene.shots):
+                hw = f"{sw}.shots[{hi}]"
+                unique(shot.id, hw)
+                for ref in [*shot.characters, shot.location, shot.style]:
+                    if ref is not None and ref not in known:
+                        problems.append(f"{hw}: uses asset {ref!r}, which is not in the library")
+                take_ids = {t.id for t in shot.takes}
+                if shot.active_take is not None and shot.active_take not in take_ids:
+                    problems.append(
+                        f"{hw}.activeTake: {shot.active_take!r} is not one of its takes"
+                    )
+    return problems
+
+
+def _scene_files(project_dir: Path, project: Project) -> tuple[dict[str, list[Shot]], list[str]]:
+    shots: dict[str, list[Shot]] = {}
+    problems: list[str] = []
+    for chapter in project.narrative.chapters:
+        for scene in chapter.scenes:
+            path = scene_file(project_dir, scene.id)
+            if not path.is_file():
+                continue
+            rel = path.relative_to(project_dir).as_posix()
+            try:
+                shots[scene.id] = parse_scene(path.read_bytes(), scene.id, rel)
+            except ManifestError as exc:
+                problems += [f"{rel}: {p}" for p in exc.problems]
+    return shots, problems
+
+
+def validate_project(path: Path) -> list[str]:
+    """Return every problem of a project folder or a `project.json`; empty when valid."""
+    path = Path(path)
+    manifest = path if path.is_file() else path / PROJECT_FILE
+    if not manifest.is_file():
+        return [f"{manifest}: no such file"]
+    try:
+        project = parse_manifest(manifest.read_bytes(), str(manifest))
+    except ManifestError as exc:
+        return exc.problems
+    problems: list[str] = []
+    if manifest.name == PROJECT_FILE:
+        shots, problems = _scene_files(manifest.parent, project)
+        for scene in _all_scenes(project.narrative.chapters):
+            if scene.id in shots:
+                scene.shots = shots[scene.id]
+    return problems + _check_references(project)
+
+
+def _all_scenes(chapters: list[Chapter]) -> list[Scene]:
+    return [scene for chapter in chapters for scene in chapter.scenes]

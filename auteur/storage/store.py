@@ -1,0 +1,729 @@
+"""The project store: the only writer of a project's files.
+
+It loads a project, applies commands to it under a lock shared between processes, writes the
+files that changed atomically, and publishes a typed event for each change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+
+from ..config import Settings, load_settings
+from ..model import (
+    AddressError,
+    Chapter,
+    CharacterUsageUpdatedEvent,
+    Framing,
+    Located,
+    NarrativeStructure,
+    NarrativeStructureChangedEvent,
+    Project,
+    ProjectUpdateEvent,
+    Quality,
+    Scene,
+    Shot,
+    describe_validation_error,
+    locate,
+)
+from ..model.events import EventBus
+from ..model.templates import NarrativeTemplate, builtin_template
+from ._atomic import atomic_write, is_temp_file
+from .documents import Documents
+from .git import GitService
+from .manifest import (
+    PROJECT_FILE,
+    SCENES_DIR,
+    dump_manifest,
+    dump_scene,
+    parse_manifest,
+    parse_scene,
+    scene_file,
+)
+from .names import check_name
+
+__all__ = ["ProjectLockedError", "ProjectStore", "StaleWriteError", "StoreError"]
+
+log = logging.getLogger(__name__)
+
+_Stat = tuple[int, int, int]
+
+
+class StoreError(RuntimeError):
+    """A command could not be applied; the message says why."""
+
+
+class StaleWriteError(StoreError):
+    """A change was based on a revision of the project that is no longer current."""
+
+
+class ProjectLockedError(StoreError):
+    """Another process held the project's lock for longer than the lock timeout."""
+
+
+def _stat(path: Path) -> _Stat | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _renumber(items: list[Any]) -> None:
+    for number, item in enumerate(items, start=1):
+        if item.number != number:
+            item.number = number
+
+
+def _insert(items: list[Any], item: Any, position: int | None) -> None:
+    if position is None:
+        items.append(item)
+    else:
+        if position < 1:
+            raise StoreError(f"position {position} is invalid; positions start at 1")
+        items.insert(min(position, len(items) + 1) - 1, item)
+    _renumber(items)
+
+
+_UPDATABLE = {
+    "chapter": {"title", "description"},
+    "scene": {"title", "description", "emotional_beat"},
+    "shot": {
+        "title",
+        "description",
+        "framing",
+        "duration",
+        "characters",
+        "location",
+        "style",
+        "quality",
+        "active_take",
+    },
+}
+
+
+class ProjectStore:
+    """One open project. Commands change it; reads see the last loaded state.
+
+    Every command runs in a transaction: it takes the project's lock (shared with other
+    processes), first catches up with changes other processes made, then applies the change and
+    writes only the files it touched. A command given ``expected_revision`` is refused with
+    `StaleWriteError` when the project moved on since that revision; without it, the command is
+    applied on top of the latest state, so concurrent edits merge instead of overwriting.
+    """
+
+    def __init__(self, path: Path, settings: Settings, bus: EventBus | None = None) -> None:
+        self.path = Path(path).resolve()
+        self.settings = settings
+        self.bus = bus or EventBus()
+        self.git = GitService(self.path, settings)
+        state_dir = self.path / ".git"
+        if not state_dir.is_dir():
+            state_dir = self.path / ".auteur"
+            state_dir.mkdir(exist_ok=True)
+        self._file_lock = FileLock(state_dir / "auteur.lock", timeout=settings.lock_timeout)
+        self._revision_file = state_dir / "auteur.revision"
+        self._mutex = threading.RLock()
+        self._project: Project | None = None
+        self._revision = 0
+        self._stats: dict[str, _Stat | None] = {}
+        self._depth = 0
+        self._dirty_manifest = False
+        self._dirty_scenes: set[str] = set()
+        self._removed_scenes: set[str] = set()
+        self._events: list[Any] = []
+        self._swept = False
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls, path: str | Path, settings: Settings | None = None, bus: EventBus | None = None
+    ) -> ProjectStore:
+        """Open the project in folder `path` (or the folder of a `project.json`)."""
+        path = Path(path)
+        if path.name == PROJECT_FILE:
+            path = path.parent
+        if not (path / PROJECT_FILE).is_file():
+            raise FileNotFoundError(f"{path} is not an Auteur project: it has no {PROJECT_FILE}")
+        store = cls(path, settings or load_settings(), bus)
+        with store._mutex:
+            store._revision = store._read_revision()
+            store._load_everything()
+        return store
+
+    @property
+    def project(self) -> Project:
+        """The project as last loaded. Treat it as read-only; change it through commands."""
+        assert self._project is not None
+        return self._project
+
+    @property
+    def documents(self) -> Documents:
+        """The project's creative documents."""
+        return Documents(self)
+
+    @property
+    def revision(self) -> int:
+        """The revision of the project this store last saw."""
+        return self._revision
+
+    def refresh(self) -> bool:
+        """Catch up with changes made by other processes; return True if there were any."""
+        with self._mutex, self._locked():
+            before = self._revision, self._stats.get(PROJECT_FILE)
+            self._catch_up()
+            return before != (self._revision, self._stats.get(PROJECT_FILE))
+
+    # ------------------------------------------------------------ loading
+
+    def _read_revision(self) -> int:
+        try:
+            return int(self._revision_file.read_text() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _scene_stat_key(self, scene_id: str) -> str:
+        return (SCENES_DIR / f"{scene_id}.json").as_posix()
+
+    def _load_manifest(self) -> Project:
+        path = self.path / PROJECT_FILE
+        stat = _stat(path)
+        project = parse_manifest(path.read_bytes(), str(path))
+        self._stats[PROJECT_FILE] = stat
+        return project
+
+    def _load_scene(self, scene: Scene) -> None:
+        path = scene_file(self.path, scene.id)
+        stat = _stat(path)
+        self._stats[self._scene_stat_key(scene.id)] = stat
+        if stat is None:
+            return  # no file yet: the shots (if any) were written inline in project.json
+        rel = path.relative_to(self.path).as_posix()
+        scene.shots = parse_scene(path.read_bytes(), scene.id, rel)
+
+    def _load_everything(self) -> None:
+        self._stats.clear()
+        project = self._load_manifest()
+        for chapter in project.narrative.chapters:
+            for scene in chapter.scenes:
+                self._load_scene(scene)
+        self._drop_duplicate_shots(project)
+        self._project = project
+
+    @staticmethod
+    def _drop_duplicate_shots(project: Project) -> None:
+        # A crash while moving a shot between scenes can leave it in both scene files.
+        seen: set[str] = set()
+        for chapter in project.narrative.chapters:
+            for scene in chapter.scenes:
+                if any(shot.id in seen for shot in scene.shots):
+                    log.warning("shot appears twice; keeping its first place (scene %s)", scene.id)
+                    scene.shots = [shot for shot in scene.shots if shot.id not in seen]
+                seen.update(shot.id for shot in scene.shots)
+
+    def _catch_up(self) -> None:
+        revision = self._read_revision()
+        manifest_stat = _stat(self.path / PROJECT_FILE)
+        if revision == self._revision and manifest_stat == self._stats.get(PROJECT_FILE):
+            return
+        old = {s.id: s for c in self.project.narrative.chapters for s in c.scenes}
+        project = self.project
+        if manifest_stat != self._stats.get(PROJECT_FILE):
+            project = self._load_manifest()
+        for chapter in project.narrative.chapters:
+            for scene in chapter.scenes:
+                key = self._scene_stat_key(scene.id)
+                previous = old.get(scene.id)
+                unchanged = _stat(scene_file(self.path, scene.id)) == self._stats.get(key)
+                if previous is not None and unchanged and key in self._stats:
+                    if scene is not previous:
+                        scene.shots = previous.shots
+                else:
+                    self._load_scene(scene)
+        self._drop_duplicate_shots(project)
+        self._project = project
+        self._revision = revision
+
+    # ------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with self._file_lock:
+                yield
+        except Timeout:
+            raise ProjectLockedError(
+                f"{self.path.name} is locked by another process (waited "
+                f"{self.settings.lock_timeout:g} s for {self._file_lock.lock_file})"
+            ) from None
+
+    @contextlib.contextmanager
+    def transaction(self, expected_revision: int | None = None) -> Iterator[Project]:
+        """Apply changes to the project atomically; yields the project to change.
+
+        Code inside marks what it changed with `touch_manifest` / `touch_scene` and queues
+        events with `emit`; they are published once the files are on disk.
+        """
+        with self._mutex:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.project
+                finally:
+                    self._depth -= 1
+                return
+            with self._locked():
+                self._catch_up()
+                if expected_revision is not None and expected_revision != self._revision:
+                    raise StaleWriteError(
+                        f"{self.project.name} changed since revision {expected_revision} "
+                        f"(now {self._revision}); reload it and apply the change again"
+                    )
+                self._depth = 1
+                try:
+                    yield self.project
+                    self._write_changes()
+                except BaseException:
+                    # Memory may hold half a change: go back to what is on disk.
+                    self._reset_pending()
+                    self._load_everything()
+                    raise
+                finally:
+                    self._depth = 0
+                events, self._events = self._events, []
+                self._reset_pending()
+        for event in events:
+            self.bus.publish(event)
+
+    def touch_manifest(self) -> None:
+        """Mark `project.json` as changed in the current transaction."""
+        self._dirty_manifest = True
+
+    def touch_scene(self, scene: Scene) -> None:
+        """Mark the shots of `scene` as changed in the current transaction."""
+        self._dirty_scenes.add(scene.id)
+
+    def emit(self, event: Any) -> None:
+        """Queue `event` for publishing when the current transaction is on disk."""
+        if getattr(event, "project_id", "") is None:
+            event.project_id = self.project.id
+        self._events.append(event)
+
+    def _reset_pending(self) -> None:
+        self._dirty_manifest = False
+        self._dirty_scenes.clear()
+        self._removed_scenes.clear()
+
+    def _sweep_temp_files(self) -> None:
+        # Leftovers of writes interrupted by a crash. Safe: we hold the project lock.
+        for folder in (self.path, self.path / SCENES_DIR):
+            if folder.is_dir():
+                for entry in folder.iterdir():
+                    if is_temp_file(entry):
+                        entry.unlink(missing_ok=True)
+        self._swept = True
+
+    def _write_changes(self) -> None:
+        if not (self._dirty_manifest or self._dirty_scenes or self._removed_scenes):
+            return
+        if not self._swept:
+            self._sweep_temp_files()
+        # Bump the revision first: if we crash below, other processes still reload.
+        self._revision += 1
+        self._revision_file.write_text(str(self._revision))
+        scenes = {s.id: s for c in self.project.narrative.chapters for s in c.scenes}
+        if self._dirty_scenes:
+            (self.path / SCENES_DIR).mkdir(parents=True, exist_ok=True)
+        # Scene files before the manifest: the manifest never names a scene not yet on disk.
+        for scene_id in sorted(self._dirty_scenes):
+            if scene_id in scenes:
+                path = scene_file(self.path, scene_id)
+                atomic_write(path, dump_scene(scenes[scene_id]))
+                self._stats[self._scene_stat_key(scene_id)] = _stat(path)
+        if self._dirty_manifest or self._removed_scenes:
+            path = self.path / PROJECT_FILE
+            atomic_write(path, dump_manifest(self.project))
+            self._stats[PROJECT_FILE] = _stat(path)
+        for scene_id in self._removed_scenes - scenes.keys():
+            scene_file(self.path, scene_id).unlink(missing_ok=True)
+            self._stats.pop(self._scene_stat_key(scene_id), None)
+
+    # ------------------------------------------------------------ reading helpers
+
+    def locate(self, address: str, kind: str | None = None) -> Located:
+        """Find a chapter, scene or shot by `CH/SC/SH` numbers or by id."""
+        try:
+            return locate(self.project, address, kind)
+        except AddressError as exc:
+            raise StoreError(str(exc)) from None
+
+    def iter_shots(self) -> Iterator[tuple[Chapter, Scene, Shot]]:
+        """Every shot of the project in story order, with its chapter and scene."""
+        for chapter in self.project.narrative.chapters:
+            for scene in chapter.scenes:
+                for shot in scene.shots:
+                    yield chapter, scene, shot
+
+    def _changed(self, action: str, located: Located, **extra: Any) -> None:
+        item = located.item
+        changes = {"action": action, "kind": located.kind, "id": item.id}
+        changes["address"] = located.address
+        changes.update(extra)
+        self.emit(ProjectUpdateEvent(changes=changes))
+
+    def _name(self, title: str, what: str) -> str:
+        return check_name(title, what, self.settings.max_name_length)
+
+    # ------------------------------------------------------------ hierarchy commands
+
+    def add_chapter(
+        self,
+        title: str,
+        description: str = "",
+        position: int | None = None,
+        expected_revision: int | None = None,
+    ) -> Chapter:
+        """Add a chapter (at `position`, 1-based, or last) and return it."""
+        title = self._name(title, "chapter title")
+        with self.transaction(expected_revision) as project:
+            chapter = Chapter(title=title, description=description)
+            _insert(project.narrative.chapters, chapter, position)
+            self.touch_manifest()
+            self._changed("added", Located(chapter))
+        return chapter
+
+    def add_scene(
+        self,
+        chapter: str,
+        title: str,
+        description: str = "",
+        position: int | None = None,
+        emotional_beat: str | None = None,
+        expected_revision: int | None = None,
+    ) -> Scene:
+        """Add a scene to `chapter` (an address or id) and return it."""
+        title = self._name(title, "scene title")
+        with self.transaction(expected_revision) as project:
+            parent = self.locate(chapter, "chapter").chapter
+            if emotional_beat is not None:
+                self._check_beat(project, emotional_beat)
+            scene = Scene(title=title, description=description, emotional_beat=emotional_beat)
+            _insert(parent.scenes, scene, position)
+            self.touch_manifest()
+            self.touch_scene(scene)
+            self._changed("added", Located(parent, scene))
+        return scene
+
+    def add_shot(
+        self,
+        scene: str,
+        description: str,
+        *,
+        title: str = "",
+        framing: Framing | str | None = None,
+        duration: int | None = None,
+        characters: list[str] | tuple[str, ...] = (),
+        location: str | None = None,
+        style: str | None = None,
+        quality: Quality | str | None = None,
+        position: int | None = None,
+        expected_revision: int | None = None,
+    ) -> Shot:
+        """Add a shot to `scene` (an address or id) and return it."""
+        fields = {
+            "title": title,
+            "description": description,
+            "framing": framing,
+            "duration": duration or self.settings.default_shot_frames,
+            "characters": list(characters),
+            "location": location,
+            "style": style,
+            "quality": quality,
+        }
+        shot = self._validated(Shot, fields, "shot")
+        with self.transaction(expected_revision) as project:
+            found = self.locate(scene, "scene")
+            assert found.scene is not None
+            self._check_assets(project, shot)
+            _insert(found.scene.shots, shot, position)
+            self.touch_scene(found.scene)
+            self._cast(shot)
+            self._changed("added", Located(found.chapter, found.scene, shot))
+        return shot
+
+    def rename(self, address: str, title: str, expected_revision: int | None = None) -> Located:
+        """Give a chapter, scene or shot a new title."""
+        return self.update(address, expected_revision=expected_revision, title=title)
+
+    def update(self, address: str, expected_revision: int | None = None, **fields: Any) -> Located:
+        """Change fields of a chapter, scene or shot (title, description, framing, ...)."""
+        with self.transaction(expected_revision) as project:
+            found = self.locate(address)
+            item = found.item
+            allowed = _UPDATABLE[found.kind]
+            unknown = set(fields) - allowed
+            if unknown:
+                raise StoreError(
+                    f"cannot update {', '.join(sorted(unknown))} of a {found.kind}; "
+                    f"updatable: {', '.join(sorted(allowed))}"
+                )
+            if "title" in fields:
+                fields["title"] = self._name(fields["title"], f"{found.kind} title")
+            merged = {**item.model_dump(), **fields}
+            checked = self._validated(type(item), merged, found.kind)
+            if isinstance(item, Shot):
+                self._check_assets(project, checked)
+                if checked.active_take is not None and checked.active_take not in {
+                    t.id for t in item.takes
+                }:
+                    raise StoreError(f"{checked.active_take!r} is not a take of this shot")
+            if isinstance(item, Scene) and fields.get("emotional_beat") is not None:
+                self._check_beat(project, fields["emotional_beat"])
+            for name in fields:
+                setattr(item, name, getattr(checked, name))
+            if isinstance(item, Shot):
+                assert found.scene is not None
+                self.touch_scene(found.scene)
+                self._cast(item)
+            else:
+                self.touch_manifest()
+            self._changed("updated", found, fields=sorted(fields))
+        return found
+
+    def move(
+        self,
+        address: str,
+        position: int,
+        parent: str | None = None,
+        expected_revision: int | None = None,
+    ) -> Located:
+        """Move an item to `position` (1-based) in its parent, or in another `parent`."""
+        with self.transaction(expected_revision) as project:
+            found = self.locate(address)
+            if found.kind == "chapter":
+                if parent is not None:
+                    raise StoreError("chapters have no parent to move into")
+                siblings = project.narrative.chapters
+                siblings.remove(found.chapter)
+                _insert(siblings, found.chapter, position)
+                self.touch_manifest()
+                result = Located(found.chapter)
+            elif found.kind == "scene":
+                assert found.scene is not None
+                target = self.locate(parent, "chapter").chapter if parent else found.chapter
+                found.chapter.scenes.remove(found.scene)
+                _renumber(found.chapter.scenes)
+                _insert(target.scenes, found.scene, position)
+                self.touch_manifest()
+                result = Located(target, found.scene)
+            else:
+                assert found.scene is not None and found.shot is not None
+                target = self.locate(parent, "scene") if parent else found
+                assert target.scene is not None
+                found.scene.shots.remove(found.shot)
+                _renumber(found.scene.shots)
+                _insert(target.scene.shots, found.shot, position)
+                self.touch_scene(target.scene)
+                self.touch_scene(found.scene)
+                result = Located(target.chapter, target.scene, found.shot)
+            self._changed("moved", result)
+        return result
+
+    def remove(
+        self, address: str, force: bool = False, expected_revision: int | None = None
+    ) -> Located:
+        """Remove a chapter, scene or shot. Items holding content need ``force=True``.
+
+        Take files stay on disk and in git history; only the project's references go.
+        """
+        with self.transaction(expected_revision) as project:
+            found = self.locate(address)
+            shots: list[Shot]
+            if found.kind == "chapter":
+                shots = [sh for sc in found.chapter.scenes for sh in sc.shots]
+                if found.chapter.scenes and not force:
+                    raise StoreError(
+                        f"chapter {found.address} holds {len(found.chapter.scenes)} scene(s) and "
+                        f"{len(shots)} shot(s); remove them first or force it"
+                    )
+                project.narrative.chapters.remove(found.chapter)
+                _renumber(project.narrative.chapters)
+                self._removed_scenes.update(s.id for s in found.chapter.scenes)
+                self.touch_manifest()
+            elif found.kind == "scene":
+                assert found.scene is not None
+                shots = list(found.scene.shots)
+                if shots and not force:
+                    raise StoreError(
+                        f"scene {found.address} holds {len(shots)} shot(s); "
+                        "remove them first or force it"
+                    )
+                found.chapter.scenes.remove(found.scene)
+                _renumber(found.chapter.scenes)
+                self._removed_scenes.add(found.scene.id)
+                self.touch_manifest()
+            else:
+                assert found.scene is not None and found.shot is not None
+                shots = [found.shot]
+                if found.shot.takes and not force:
+                    raise StoreError(
+                        f"shot {found.address} has {len(found.shot.takes)} take(s); force it to "
+                        "remove the shot (the take files are kept)"
+                    )
+                found.scene.shots.remove(found.shot)
+                _renumber(found.scene.shots)
+                self.touch_scene(found.scene)
+            self._uncast({shot.id for shot in shots})
+            self._changed("removed", found)
+        return found
+
+    # ------------------------------------------------------------ usage (casting)
+
+    def _asset_groups(self, project: Project) -> list[list[Any]]:
+        a = project.assets
+        return [a.characters, a.locations, a.styles, a.music]
+
+    def _check_assets(self, project: Project, shot: Shot) -> None:
+        a = project.assets
+        checks = [("character", ref, a.characters) for ref in shot.characters]
+        checks += [("location", shot.location, a.locations), ("style", shot.style, a.styles)]
+        for kind, ref, group in checks:
+            if ref is not None and ref not in {x.asset_id for x in group}:
+                raise StoreError(f"no {kind} with the id {ref!r} in the asset library")
+
+    def _cast(self, shot: Shot) -> None:
+        """Bring every asset's usage list in step with what `shot` now uses."""
+        used = {*shot.characters, shot.location, shot.style}
+        for group in self._asset_groups(self.project):
+            for asset in group:
+                present = shot.id in asset.usage
+                if (asset.asset_id in used) != present:
+                    asset.usage = (
+                        [*asset.usage, shot.id]
+                        if not present
+                        else [u for u in asset.usage if u != shot.id]
+                    )
+                    self._usage_changed(asset)
+
+    def _uncast(self, shot_ids: set[str]) -> None:
+        for group in self._asset_groups(self.project):
+            for asset in group:
+                if shot_ids.intersection(asset.usage):
+                    asset.usage = [u for u in asset.usage if u not in shot_ids]
+                    self._usage_changed(asset)
+
+    def _usage_changed(self, asset: Any) -> None:
+        self.touch_manifest()
+        if asset.asset_type == "Character":
+            self.emit(CharacterUsageUpdatedEvent(asset_id=asset.asset_id, usage=list(asset.usage)))
+
+    # ------------------------------------------------------------ project-level commands
+
+    def update_project(
+        self,
+        *,
+        quality: Quality | str | None = None,
+        fps: int | None = None,
+        resolution: tuple[int, int] | None = None,
+        aspect_ratio: str | None = None,
+        expected_revision: int | None = None,
+    ) -> Project:
+        """Change the project's quality tier and output settings."""
+        with self.transaction(expected_revision) as project:
+            changes: dict[str, Any] = {}
+            if quality is not None:
+                project.quality = Quality(quality)
+                changes["quality"] = project.quality.value
+            settings = {"fps": fps, "resolution": resolution, "aspect_ratio": aspect_ratio}
+            settings = {k: v for k, v in settings.items() if v is not None}
+            if settings:
+                merged = {**project.settings.model_dump(), **settings}
+                project.settings = self._validated(type(project.settings), merged, "settings")
+                changes["settings"] = project.settings.to_data()
+            if changes:
+                self.touch_manifest()
+                self.emit(ProjectUpdateEvent(changes=changes))
+        return self.project
+
+    def set_name(self, name: str) -> None:
+        """Set the project's display name (the workspace renames the folder)."""
+        name = self._name(name, "project name")
+        with self.transaction() as project:
+            project.name = name
+            self.touch_manifest()
+            self.emit(ProjectUpdateEvent(changes={"name": name}))
+
+    def set_structure(
+        self, structure: NarrativeStructure | str, template: NarrativeTemplate
+    ) -> Project:
+        """Switch the narrative structure without deleting anything the user made.
+
+        Chapters holding scenes, or whose title or description was edited, are kept. Untouched
+        chapters of the old template are replaced by the new template's chapters. Emotional
+        beats from the old template are replaced; beats the user added are kept.
+        """
+        structure = NarrativeStructure(structure)
+        if template.structure != structure:
+            raise StoreError(f"template is for {template.structure}, not {structure}")
+        with self.transaction() as project:
+            old = builtin_template(project.narrative.structure)
+            kept = [c for c in project.narrative.chapters if self._holds_content(c, old)]
+            fresh = template.make_chapters()
+            kept_titles = {c.title for c in kept}
+            chapters = kept + [c for c in fresh if c.title not in kept_titles]
+            _renumber(chapters)
+            project.narrative.chapters = chapters
+            beats = [b for b in project.narrative.emotional_beats if b.template_stage is None]
+            project.narrative.emotional_beats = template.make_beats() + beats
+            project.narrative.structure = structure
+            self.touch_manifest()
+            self.emit(NarrativeStructureChangedEvent(structure=structure))
+        return self.project
+
+    @staticmethod
+    def _holds_content(chapter: Chapter, template: NarrativeTemplate) -> bool:
+        if chapter.scenes or chapter.template_stage is None:
+            return True
+        original = template.chapter_for_stage(chapter.template_stage)
+        return (
+            original is None
+            or original.title != chapter.title
+            or original.description != chapter.description
+        )
+
+    @staticmethod
+    def _check_beat(project: Project, beat_id: str) -> None:
+        if beat_id not in {b.id for b in project.narrative.emotional_beats}:
+            raise StoreError(f"no emotional beat with the id {beat_id!r}")
+
+    @staticmethod
+    def _validated(model: type, data: dict[str, Any], what: str) -> Any:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(describe_validation_error(exc))
+            raise StoreError(f"invalid {what}: {problems}") from None
+
+    # ------------------------------------------------------------ git
+
+    def commit(self, message: str) -> str | None:
+        """Commit everything in the project; return the new commit's sha (None if clean)."""
+        with self._mutex, self._locked():
+            return self.git.commit(message)
+
+    def autocommit(self, message: str) -> str | None:
+        """Commit when the workspace settings ask for it."""
+        return self.commit(message) if self.settings.auto_commit else None
+
+    def __repr__(self) -> str:
+        name = self._project.name if self._project else "?"
+        return f"<ProjectStore {name!r} at {os.fspath(self.path)!r} r{self._revision}>"
