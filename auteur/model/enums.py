@@ -6,6 +6,7 @@ from enum import StrEnum
 
 __all__ = [
     "AssetCategory",
+    "CharacterStage",
     "DocumentType",
     "Framing",
     "LoraTrainingStatus",
@@ -74,3 +75,11 @@ class AssetCategory(StrEnum):
     LOCATIONS = "locations"
     STYLES = "styles"
     MUSIC = "music"
+
+
+class CharacterStage(StrEnum):
+    """A character's lifecycle, from idea to ready for production renders."""
+
+    CONCEPT = "concept"
+    VISUAL_IDENTITY = "visual-identity"
+    PRODUCTION_READY = "production-ready"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from ._base import CamelModel
 from .enums import (
+    CharacterStage,
     DocumentType,
     Framing,
     LoraTrainingStatus,
@@ -20,6 +21,7 @@ from .enums import (
 __all__ = [
     "SCHEMA_VERSION",
     "Asset",
+    "AssetFile",
     "Assets",
     "Canvas",
     "Chapter",
@@ -32,6 +34,7 @@ __all__ = [
     "Project",
     "ProjectSettings",
     "Recipe",
+    "ReferenceImage",
     "Scene",
     "Shot",
     "Style",
@@ -59,9 +62,16 @@ class Recipe(CamelModel):
 
     pipeline_id: str = ""
     quality: Quality | None = None
-    prompt: str = ""
+    prompt: str = Field(default="", description="The composite prompt's text.")
+    composite_prompt: dict[str, Any] = Field(
+        default_factory=dict, description="The structured composite prompt, resources included."
+    )
     seed: int | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
+    source_assets: dict[str, str] = Field(
+        default_factory=dict, description="Project-relative path of each input → its sha256."
+    )
+    generated_at: datetime | None = None
 
 
 class Take(CamelModel):
@@ -73,6 +83,8 @@ class Take(CamelModel):
     created: datetime = Field(default_factory=utcnow)
     recipe: Recipe = Field(default_factory=Recipe)
     rejected: bool = False
+    sha256: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Width, height, format...")
 
 
 class Shot(CamelModel):
@@ -135,6 +147,29 @@ class Narrative(CamelModel):
     emotional_beats: list[EmotionalBeat] = Field(default_factory=list)
 
 
+class AssetFile(CamelModel):
+    """A file imported into an asset's folder, with what was learned from its content."""
+
+    path: str = Field(description="File path relative to the project folder.")
+    kind: Literal["image", "audio", "video", "model", "other"]
+    format: str = Field(default="", description="Container or image format, e.g. PNG, mp3.")
+    sha256: str
+    size: int = Field(ge=0, description="Bytes.")
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = Field(default=None, description="Seconds, for audio and video.")
+    label: str = Field(default="", description="Angle of a reference, name of a variation...")
+    thumbnail: str | None = Field(default=None, description="Thumbnail path under 05_Cache.")
+    added: datetime = Field(default_factory=utcnow)
+
+
+class ReferenceImage(CamelModel):
+    """A reference image labelled with the angle it shows."""
+
+    path: str
+    angle: str = Field(default="front", description="front, left, right, back, three-quarter...")
+
+
 class Asset(CamelModel):
     """Fields every asset of the library shares."""
 
@@ -142,6 +177,9 @@ class Asset(CamelModel):
     asset_type: str = "Asset"
     name: str = ""
     description: str = ""
+    folder: str | None = Field(default=None, description="01_Assets/<Category>/<slug>.")
+    files: list[AssetFile] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
     usage: list[str] = Field(default_factory=list, description="Ids of the shots using it.")
 
 
@@ -151,10 +189,18 @@ class Character(Asset):
     asset_id: str = Field(default_factory=lambda: new_id("char"))
     asset_type: str = "Character"
     trigger_word: str = ""
+    prompt_fragment: str = Field(default="", description="Words added to every prompt using it.")
     base_face_image_path: str | None = None
     lora_model_path: str | None = None
+    lora_strength: float = Field(default=0.8, ge=0, le=2)
     lora_training_status: LoraTrainingStatus = LoraTrainingStatus.UNTRAINED
     variations: dict[str, str] = Field(default_factory=dict)
+    reference_images: list[ReferenceImage] = Field(default_factory=list)
+    ip_adapter_images: list[str] = Field(default_factory=list)
+    ip_adapter_scale: float = Field(default=0.6, ge=0, le=1)
+    seed: int | None = None
+    voice_id: str | None = None
+    stage: CharacterStage = CharacterStage.CONCEPT
 
 
 class Location(Asset):
@@ -162,6 +208,7 @@ class Location(Asset):
 
     asset_id: str = Field(default_factory=lambda: new_id("loc"))
     asset_type: str = "Location"
+    reference_images: list[str] = Field(default_factory=list)
 
 
 class Style(Asset):
@@ -169,6 +216,9 @@ class Style(Asset):
 
     asset_id: str = Field(default_factory=lambda: new_id("style"))
     asset_type: str = "Style"
+    keywords: list[str] = Field(default_factory=list)
+    palette: list[str] = Field(default_factory=list, description="Colours as #rrggbb.")
+    reference_images: list[str] = Field(default_factory=list)
 
 
 class Music(Asset):
@@ -176,6 +226,8 @@ class Music(Asset):
 
     asset_id: str = Field(default_factory=lambda: new_id("music"))
     asset_type: str = "Music"
+    duration: float | None = Field(default=None, description="Seconds of the main track.")
+    bpm: float | None = Field(default=None, gt=0)
 
 
 class Assets(CamelModel):
