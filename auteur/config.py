@@ -61,6 +61,7 @@ class Settings(CamelModel):
     default_shot_frames: int = Field(
         default=48, ge=1, description="Length of a new shot in frames."
     )
+    undo_limit: int = Field(default=200, ge=1, description="Edits a session can undo.")
     status_workers: int = Field(
         default=8, ge=1, description="Parallel git status calls when listing."
     )

@@ -10,7 +10,9 @@ import contextlib
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,14 @@ class StaleWriteError(StoreError):
 
 class ProjectLockedError(StoreError):
     """Another process held the project's lock for longer than the lock timeout."""
+
+
+@dataclass
+class _Change:
+    """One transaction's files, before and after, for undo and redo (None: no file)."""
+
+    label: str
+    files: dict[str, tuple[bytes | None, bytes | None]]
 
 
 def _stat(path: Path) -> _Stat | None:
@@ -141,6 +151,9 @@ class ProjectStore:
         self._removed_scenes: set[str] = set()
         self._events: list[Any] = []
         self._swept = False
+        self._undo: deque[_Change] = deque(maxlen=settings.undo_limit)
+        self._redo: list[_Change] = []
+        self._recording = True
 
     # ----------------------------------------------------------------- opening
 
@@ -338,24 +351,108 @@ class ProjectStore:
         if not self._swept:
             self._sweep_temp_files()
         # Bump the revision first: if we crash below, other processes still reload.
-        self._revision += 1
-        self._revision_file.write_text(str(self._revision))
+        self._bump_revision()
         scenes = {s.id: s for c in self.project.narrative.chapters for s in c.scenes}
-        if self._dirty_scenes:
-            (self.path / SCENES_DIR).mkdir(parents=True, exist_ok=True)
+        writes: dict[str, bytes | None] = {}
         # Scene files before the manifest: the manifest never names a scene not yet on disk.
         for scene_id in sorted(self._dirty_scenes):
             if scene_id in scenes:
-                path = scene_file(self.path, scene_id)
-                atomic_write(path, dump_scene(scenes[scene_id]))
-                self._stats[self._scene_stat_key(scene_id)] = _stat(path)
+                writes[self._scene_stat_key(scene_id)] = dump_scene(scenes[scene_id])
         if self._dirty_manifest or self._removed_scenes:
-            path = self.path / PROJECT_FILE
-            atomic_write(path, dump_manifest(self.project))
-            self._stats[PROJECT_FILE] = _stat(path)
+            writes[PROJECT_FILE] = dump_manifest(self.project)
         for scene_id in self._removed_scenes - scenes.keys():
-            scene_file(self.path, scene_id).unlink(missing_ok=True)
-            self._stats.pop(self._scene_stat_key(scene_id), None)
+            writes[self._scene_stat_key(scene_id)] = None
+        change = _Change(self._describe_events(), {})
+        for rel, data in writes.items():
+            path = self.path / rel
+            if self._recording:
+                change.files[rel] = (path.read_bytes() if path.is_file() else None, data)
+            self._put(rel, data)
+        if self._recording:
+            self._undo.append(change)
+            self._redo.clear()
+
+    def _bump_revision(self) -> None:
+        self._revision += 1
+        self._revision_file.write_text(str(self._revision))
+
+    def _put(self, rel: str, data: bytes | None) -> None:
+        path = self.path / rel
+        if data is None:
+            path.unlink(missing_ok=True)
+            self._stats.pop(rel, None)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+        self._stats[rel] = _stat(path)
+
+    def _describe_events(self) -> str:
+        for event in self._events:
+            changes = getattr(event, "changes", None)
+            if changes and "action" in changes:
+                return f"{changes['action']} {changes.get('kind', '')} {changes.get('address', '')}"
+            if changes:
+                return "change " + ", ".join(sorted(changes))
+        return self._events[0].type if self._events else "change"
+
+    # ------------------------------------------------------------ undo and redo
+
+    @property
+    def can_undo(self) -> bool:
+        """True when this session has an edit to undo."""
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """True when an undone edit can be redone."""
+        return bool(self._redo)
+
+    def undo(self) -> str | None:
+        """Undo this session's last edit; return its label, or None when there is none.
+
+        Refused with `StaleWriteError` when another process changed the same files since.
+        """
+        return self._travel(self._undo, self._redo, "undo")
+
+    def redo(self) -> str | None:
+        """Redo the last undone edit; return its label, or None when there is none."""
+        return self._travel(self._redo, self._undo, "redo")
+
+    def _travel(self, source: Any, target: Any, action: str) -> str | None:
+        with self._mutex:
+            with self._locked():
+                self._catch_up()
+                if not source:
+                    return None
+                change = source[-1]
+                forward = action == "redo"
+                for rel, (before, after) in change.files.items():
+                    expected = before if forward else after
+                    path = self.path / rel
+                    current = path.read_bytes() if path.is_file() else None
+                    if current != expected:
+                        raise StaleWriteError(
+                            f"cannot {action} {change.label!r}: {rel} was changed since"
+                        )
+                source.pop()
+                self._bump_revision()
+                # Scene files first, the manifest next, deletions last, as in every write.
+                order = sorted(change.files, key=lambda r: (r == PROJECT_FILE, r))
+                wanted = {r: change.files[r][1 if forward else 0] for r in order}
+                for rel in [r for r in order if wanted[r] is not None]:
+                    self._put(rel, wanted[rel])
+                for rel in [r for r in order if wanted[r] is None]:
+                    self._put(rel, None)
+                target.append(change)
+                self._revision -= 1  # makes _catch_up reload what was just written
+                for rel in change.files:
+                    self._stats[rel] = None
+                self._catch_up()
+            event = ProjectUpdateEvent(
+                project_id=self.project.id, changes={"action": action, "label": change.label}
+            )
+        self.bus.publish(event)
+        return change.label
 
     # ------------------------------------------------------------ reading helpers
 
