@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+# Without git installed, GitPython raises at import; Auteur reports the missing tool instead.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 import git as gitpython
 
@@ -254,6 +258,31 @@ class GitService:
     def is_clean(self) -> bool:
         """True when everything in the project is committed."""
         return not self.status()
+
+    def lfs_patterns(self) -> list[str]:
+        """The path patterns `.gitattributes` sends through git-lfs, in file order."""
+        path = self.path / ".gitattributes"
+        if not path.is_file():
+            return []
+        patterns = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
+                patterns.append(parts[0])
+        return patterns
+
+    def track_lfs(self, pattern: str) -> bool:
+        """Send files matching `pattern` (e.g. ``*.blend``) through git-lfs.
+
+        Returns False when the pattern was already tracked.
+        """
+        pattern = pattern.strip()
+        if not pattern or any(c.isspace() for c in pattern) or pattern[0] in "#!-":
+            raise GitError(f"{pattern!r} is not a file pattern; write one such as *.blend")
+        if pattern in self.lfs_patterns():
+            return False
+        self._git("lfs", "track", pattern)
+        return True
 
     def log(self, path: str | None = None, limit: int = 50) -> list[CommitInfo]:
         """Return the commits that touched `path` (or any path), newest first."""
