@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_serializer, field_validator
 
 from ._base import CamelModel
 from .enums import (
@@ -27,6 +27,7 @@ __all__ = [
     "Chapter",
     "Character",
     "CreativeDocument",
+    "DialogueLine",
     "EmotionalBeat",
     "Location",
     "Music",
@@ -36,6 +37,7 @@ __all__ = [
     "Recipe",
     "ReferenceImage",
     "Scene",
+    "ScriptRef",
     "Shot",
     "Style",
     "Take",
@@ -87,6 +89,30 @@ class Take(CamelModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Width, height, format...")
 
 
+class ScriptRef(CamelModel):
+    """Where an item came from in the imported screenplay, so a re-import finds it again."""
+
+    key: str = Field(description="Stable key derived from the script (heading, act, ordinal).")
+    index: int = Field(default=1, ge=1, description="Its place in the script, from 1.")
+    line: int | None = Field(default=None, ge=1, description="Line of the script it starts on.")
+    drafted: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The values the import last wrote; a field the user has changed since is "
+        "left alone by the next import.",
+    )
+
+
+class DialogueLine(CamelModel):
+    """A speech of a shot, as the screenplay has it."""
+
+    speaker: str = Field(description="The character's name as the project shows it, e.g. Ava.")
+    character: str | None = Field(default=None, description="Character asset id.")
+    extensions: list[str] = Field(default_factory=list, description="V.O., O.S., CONT'D...")
+    parenthetical: str = ""
+    text: str = ""
+    dual: bool = Field(default=False, description="Spoken at the same time as its neighbour.")
+
+
 class Shot(CamelModel):
     """A single camera set-up within a scene."""
 
@@ -102,6 +128,15 @@ class Shot(CamelModel):
     quality: Quality | None = Field(default=None, description="Overrides the project quality.")
     active_take: str | None = Field(default=None, description="Id of the active take.")
     takes: list[Take] = Field(default_factory=list)
+    source_text: str = Field(default="", description="The screenplay passage the shot covers.")
+    dialogue: list[DialogueLine] = Field(default_factory=list)
+    script: ScriptRef | None = Field(default=None, description="Set when made by a script import.")
+
+    @field_serializer("takes", mode="wrap")
+    def _read_takes_first(self, takes: list[Take], handler: SerializerFunctionWrapHandler) -> Any:
+        # The storage layer reads a shot's takes on first use (a list that fills itself), and
+        # serialising reads a list in C: ``list()`` reads its items first.
+        return handler(list(takes))
 
 
 class Scene(CamelModel):
@@ -112,6 +147,10 @@ class Scene(CamelModel):
     title: str = ""
     description: str = ""
     emotional_beat: str | None = Field(default=None, description="Id of an emotional beat.")
+    heading: str = Field(default="", description="The screenplay's scene heading.")
+    int_ext: str | None = Field(default=None, description="INT, EXT, INT/EXT or EST.")
+    time_of_day: str | None = Field(default=None, description="DAY, NIGHT, CONTINUOUS...")
+    script: ScriptRef | None = Field(default=None, description="Set when made by a script import.")
     shots: list[Shot] = Field(default_factory=list)
 
 
@@ -125,6 +164,7 @@ class Chapter(CamelModel):
     template_stage: str | None = Field(
         default=None, description="Key of the narrative template stage this chapter came from."
     )
+    script: ScriptRef | None = Field(default=None, description="The act of the script it holds.")
     scenes: list[Scene] = Field(default_factory=list)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from ..model import (
     Scene,
     SchemaVersionError,
     Shot,
+    Take,
     describe_validation_error,
     migrate_manifest,
 )
@@ -25,13 +28,18 @@ __all__ = [
     "PROJECT_FILE",
     "SCENES_DIR",
     "SceneFile",
+    "drop_duplicate_shots",
     "dump_manifest",
     "dump_scene",
     "parse_manifest",
     "parse_scene",
+    "read_scene_shots",
+    "read_scene_takes",
     "scene_file",
     "validate_project",
 ]
+
+log = logging.getLogger(__name__)
 
 PROJECT_FILE = "project.json"
 #: Each scene's shots and takes live in a file of their own, so that a project of thousands of
@@ -57,11 +65,26 @@ _SHOTS_EXCLUDE: Any = {"narrative": {"chapters": {"__all__": {"scenes": {"__all_
 
 
 class SceneFile(CamelModel):
-    """The file that holds one scene's shots."""
+    """The file that holds one scene's shots, then their takes.
+
+    The takes come last, so that opening a project reads only the start of each scene file;
+    a shot's takes are read when first used. Files of earlier versions hold each shot's takes
+    inside the shot; they are read as they are.
+    """
 
     schema_version: int = 1
     scene_id: str
     shots: list[Shot] = Field(default_factory=list)
+    take_counts: dict[str, int] = Field(default_factory=dict, description="By shot id.")
+    takes: dict[str, list[Take]] = Field(default_factory=dict, description="By shot id.")
+
+
+#: Where the takes of a scene file start, as `dump_scene` writes it. With two spaces of indent,
+#: only a top-level key can follow a line break so (strings hold no raw line breaks).
+_TAKES_KEY = b'\n  "takes": '
+_SHOT_TAKES: Any = {"shots": {"__all__": {"takes"}}}
+#: Bytes read at a time while looking for the takes: a few dozen shots.
+_HEAD_CHUNK = 64 * 1024
 
 
 def scene_file(project_dir: Path, scene_id: str) -> Path:
@@ -90,15 +113,55 @@ def parse_manifest(raw: bytes, source: str = PROJECT_FILE) -> Project:
         raise ManifestError(source, describe_validation_error(exc)) from None
 
 
-def parse_scene(raw: bytes, scene_id: str, source: str) -> list[Shot]:
-    """Parse and validate one scene file; it must belong to `scene_id`."""
+def _parse_scene_file(raw: bytes, scene_id: str, source: str) -> SceneFile:
     try:
         parsed = SceneFile.model_validate_json(raw)
     except ValidationError as exc:
         raise ManifestError(source, describe_validation_error(exc)) from None
     if parsed.scene_id != scene_id:
         raise ManifestError(source, [f"sceneId: {parsed.scene_id!r} should be {scene_id!r}"])
+    return parsed
+
+
+def parse_scene(raw: bytes, scene_id: str, source: str) -> list[Shot]:
+    """Parse and validate a whole scene file, takes included; it must belong to `scene_id`."""
+    parsed = _parse_scene_file(raw, scene_id, source)
+    for shot in parsed.shots:
+        if not shot.takes and shot.id in parsed.takes:
+            shot.takes = parsed.takes[shot.id]
     return parsed.shots
+
+
+def read_scene_shots(
+    path: Path, scene_id: str, source: str
+) -> tuple[list[Shot], dict[str, int] | None]:
+    """Read a scene file's shots, leaving their takes unread where the file allows it.
+
+    Returns the shots and, when their takes were left unread, the number of takes of each
+    shot ({} when the file does not say); None when the whole file was read, takes included.
+    """
+    with path.open("rb") as handle:
+        raw = handle.read(_HEAD_CHUNK)
+        while (at := raw.find(_TAKES_KEY)) < 0:
+            more = handle.read(len(raw))
+            if not more:
+                return parse_scene(raw, scene_id, source), None
+            raw += more
+    head = raw[:at].rstrip().rstrip(b",") + b"\n}"
+    try:
+        parsed = _parse_scene_file(head, scene_id, source)
+    except ManifestError:
+        # Not laid out as Auteur writes it: read it all, for an exact account of what is wrong.
+        return parse_scene(path.read_bytes(), scene_id, source), None
+    if any(shot.takes for shot in parsed.shots):
+        return parse_scene(path.read_bytes(), scene_id, source), None
+    has_counts = "take_counts" in parsed.model_fields_set
+    return parsed.shots, parsed.take_counts if has_counts else {}
+
+
+def read_scene_takes(path: Path, scene_id: str, source: str) -> dict[str, list[Take]]:
+    """Read the takes of a scene file, by shot id."""
+    return _parse_scene_file(path.read_bytes(), scene_id, source).takes
 
 
 def dump_manifest(project: Project) -> bytes:
@@ -107,9 +170,28 @@ def dump_manifest(project: Project) -> bytes:
 
 
 def dump_scene(scene: Scene) -> bytes:
-    """Serialise one scene's shots."""
-    body = SceneFile(scene_id=scene.id, shots=scene.shots)
-    return body.model_dump_json(by_alias=True, indent=2).encode() + b"\n"
+    """Serialise one scene's shots, then their takes (see `SceneFile`)."""
+    takes = {shot.id: list(shot.takes) for shot in scene.shots}
+    takes = {shot_id: items for shot_id, items in takes.items() if items}
+    counts = {shot_id: len(items) for shot_id, items in takes.items()}
+    body = SceneFile(scene_id=scene.id, shots=scene.shots, take_counts=counts, takes=takes)
+    text = body.model_dump_json(by_alias=True, indent=2, exclude=_SHOT_TAKES)
+    return text.encode() + b"\n"
+
+
+def drop_duplicate_shots(project: Project) -> None:
+    """Keep only the first place of a shot found in two scenes.
+
+    A crash while a shot moves between scenes can leave it in both scene files: its new scene
+    file is written before its old one.
+    """
+    seen: set[str] = set()
+    for chapter in project.narrative.chapters:
+        for scene in chapter.scenes:
+            if any(shot.id in seen for shot in scene.shots):
+                log.warning("shot appears twice; keeping its first place (scene %s)", scene.id)
+                scene.shots = [shot for shot in scene.shots if shot.id not in seen]
+            seen.update(shot.id for shot in scene.shots)
 
 
 def _check_references(project: Project) -> list[str]:
@@ -162,21 +244,32 @@ def _scene_files(project_dir: Path, project: Project) -> tuple[dict[str, list[Sh
 
 
 def validate_project(path: Path) -> list[str]:
-    """Return every problem of a project folder or a `project.json`; empty when valid."""
+    """Return every problem of a project folder or a `project.json`; empty when valid.
+
+    The project is checked as opening it reads it: a shot left in two scenes by a crash is
+    repaired on open, so it is no problem here.
+    """
     path = Path(path)
     manifest = path if path.is_file() else path / PROJECT_FILE
     if not manifest.is_file():
         return [f"{manifest}: no such file"]
+    enabled = gc.isenabled()
+    gc.disable()  # building many models at once; see the store's _gc_paused
     try:
-        project = parse_manifest(manifest.read_bytes(), str(manifest))
-    except ManifestError as exc:
-        return exc.problems
-    problems: list[str] = []
-    if manifest.name == PROJECT_FILE:
-        shots, problems = _scene_files(manifest.parent, project)
-        for scene in _all_scenes(project.narrative.chapters):
-            if scene.id in shots:
-                scene.shots = shots[scene.id]
+        try:
+            project = parse_manifest(manifest.read_bytes(), str(manifest))
+        except ManifestError as exc:
+            return exc.problems
+        problems: list[str] = []
+        if manifest.name == PROJECT_FILE:
+            shots, problems = _scene_files(manifest.parent, project)
+            for scene in _all_scenes(project.narrative.chapters):
+                if scene.id in shots:
+                    scene.shots = shots[scene.id]
+            drop_duplicate_shots(project)
+    finally:
+        if enabled:
+            gc.enable()
     return problems + _check_references(project)
 
 

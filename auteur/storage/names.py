@@ -49,8 +49,10 @@ def safe_folder_name(name: str, max_length: int = 64) -> str:
     text = _truncate_utf8(text, max_length).rstrip("._ ")
     if not text:
         raise NameError_(f"{name!r} has no characters that can make a folder name")
-    if text.split(".")[0].upper() in _RESERVED:
-        text = f"{text}_"
+    head, dot, rest = text.partition(".")
+    if head.upper() in _RESERVED:
+        # Windows reads NUL.txt and NUL.tar.gz as the device NUL: mark the part before the dot.
+        text = f"{head}_{dot}{rest}"
     return text
 
 

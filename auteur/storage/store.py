@@ -7,14 +7,16 @@ files that changed atomically, and publishes a typed event for each change.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
@@ -33,24 +35,32 @@ from ..model import (
     Quality,
     Scene,
     Shot,
+    Take,
     describe_validation_error,
     locate,
 )
 from ..model.events import EventBus
 from ..model.templates import NarrativeTemplate, builtin_template
 from ._atomic import atomic_write, is_temp_file
+from ._lazy import LazyList
 from .documents import Documents
 from .git import GitService
 from .manifest import (
     PROJECT_FILE,
     SCENES_DIR,
+    drop_duplicate_shots,
     dump_manifest,
     dump_scene,
     parse_manifest,
-    parse_scene,
+    read_scene_shots,
+    read_scene_takes,
     scene_file,
 )
 from .names import check_name
+
+if TYPE_CHECKING:
+    from .assets import AssetLibrary
+    from .takes import TakeStore
 
 __all__ = ["ProjectLockedError", "ProjectStore", "StaleWriteError", "StoreError"]
 
@@ -87,6 +97,41 @@ def _stat(path: Path) -> _Stat | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a project's models are built.
+
+    Loading a large project allocates hundreds of thousands of objects, which makes Python's
+    collector rescan them again and again: that took most of the time of opening.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _SceneTakes:
+    """The takes of one scene file, read once, when the first of its shots needs them."""
+
+    def __init__(self, path: Path, scene_id: str, source: str) -> None:
+        self._where = (path, scene_id, source)
+        self._takes: dict[str, list[Take]] | None = None
+        self._lock = threading.Lock()
+
+    def of(self, shot_id: str) -> list[Take]:
+        with self._lock:
+            if self._takes is None:
+                try:
+                    with _gc_paused():
+                        self._takes = read_scene_takes(*self._where)
+                except FileNotFoundError:
+                    self._takes = {}  # removed by another process; its next command catches up
+            return self._takes.pop(shot_id, [])
+
+
 def _renumber(items: list[Any]) -> None:
     for number, item in enumerate(items, start=1):
         if item.number != number:
@@ -102,6 +147,9 @@ def _insert(items: list[Any], item: Any, position: int | None) -> None:
         items.insert(min(position, len(items) + 1) - 1, item)
     _renumber(items)
 
+
+#: The children of each kind of item, left out when its own fields are checked.
+_CHILDREN = {"scenes", "shots", "takes"}
 
 _UPDATABLE = {
     "chapter": {"title", "description"},
@@ -147,7 +195,7 @@ class ProjectStore:
         self._stats: dict[str, _Stat | None] = {}
         self._depth = 0
         self._dirty_manifest = False
-        self._dirty_scenes: set[str] = set()
+        self._dirty_scenes: dict[str, None] = {}  # ordered: scene files are written in order
         self._removed_scenes: set[str] = set()
         self._events: list[Any] = []
         self._swept = False
@@ -175,7 +223,10 @@ class ProjectStore:
 
     @property
     def project(self) -> Project:
-        """The project as last loaded. Treat it as read-only; change it through commands."""
+        """The project as last loaded. Treat it as read-only; change it through commands.
+
+        Each shot's takes are read from its scene file the first time they are used.
+        """
         assert self._project is not None
         return self._project
 
@@ -185,16 +236,38 @@ class ProjectStore:
         return Documents(self)
 
     @property
+    def assets(self) -> AssetLibrary:
+        """The project's asset library: characters, locations, styles and music."""
+        from .assets import AssetLibrary  # it builds on this module
+
+        return AssetLibrary(self)
+
+    @property
+    def takes(self) -> TakeStore:
+        """The project's takes. One per store, so that commit batches span calls."""
+        takes = self.__dict__.get("_takes")
+        if takes is None:
+            from .takes import TakeStore  # it builds on this module
+
+            with self._mutex:
+                takes = self.__dict__.setdefault("_takes", TakeStore(self))
+        return takes
+
+    @property
     def revision(self) -> int:
         """The revision of the project this store last saw."""
         return self._revision
 
     def refresh(self) -> bool:
-        """Catch up with changes made by other processes; return True if there were any."""
+        """Catch up with changes made by other processes; return True if there were any.
+
+        It also looks at every scene file, so that a hand edit of one (which leaves the
+        revision alone) is seen too.
+        """
         with self._mutex, self._locked():
-            before = self._revision, self._stats.get(PROJECT_FILE)
-            self._catch_up()
-            return before != (self._revision, self._stats.get(PROJECT_FILE))
+            before = self._revision, dict(self._stats)
+            self._catch_up(every_file=True)
+            return before != (self._revision, self._stats)
 
     # ------------------------------------------------------------ loading
 
@@ -221,48 +294,47 @@ class ProjectStore:
         if stat is None:
             return  # no file yet: the shots (if any) were written inline in project.json
         rel = path.relative_to(self.path).as_posix()
-        scene.shots = parse_scene(path.read_bytes(), scene.id, rel)
+        shots, counts = read_scene_shots(path, scene.id, rel)
+        if counts is not None:
+            # Most of a large project's bytes are its takes: each shot reads them on first use.
+            takes = _SceneTakes(path, scene.id, rel)
+            for shot in shots:
+                length = counts.get(shot.id, 0) if counts else None
+                shot.__dict__["takes"] = LazyList(partial(takes.of, shot.id), length)
+        scene.shots = shots
 
     def _load_everything(self) -> None:
         self._stats.clear()
-        project = self._load_manifest()
-        for chapter in project.narrative.chapters:
-            for scene in chapter.scenes:
-                self._load_scene(scene)
-        self._drop_duplicate_shots(project)
+        with _gc_paused():
+            project = self._load_manifest()
+            for chapter in project.narrative.chapters:
+                for scene in chapter.scenes:
+                    self._load_scene(scene)
+        drop_duplicate_shots(project)
         self._project = project
 
-    @staticmethod
-    def _drop_duplicate_shots(project: Project) -> None:
-        # A crash while moving a shot between scenes can leave it in both scene files.
-        seen: set[str] = set()
-        for chapter in project.narrative.chapters:
-            for scene in chapter.scenes:
-                if any(shot.id in seen for shot in scene.shots):
-                    log.warning("shot appears twice; keeping its first place (scene %s)", scene.id)
-                    scene.shots = [shot for shot in scene.shots if shot.id not in seen]
-                seen.update(shot.id for shot in scene.shots)
-
-    def _catch_up(self) -> None:
+    def _catch_up(self, every_file: bool = False) -> None:
         revision = self._read_revision()
         manifest_stat = _stat(self.path / PROJECT_FILE)
-        if revision == self._revision and manifest_stat == self._stats.get(PROJECT_FILE):
+        unmoved = revision == self._revision and manifest_stat == self._stats.get(PROJECT_FILE)
+        if unmoved and not every_file:
             return
         old = {s.id: s for c in self.project.narrative.chapters for s in c.scenes}
         project = self.project
-        if manifest_stat != self._stats.get(PROJECT_FILE):
-            project = self._load_manifest()
-        for chapter in project.narrative.chapters:
-            for scene in chapter.scenes:
-                key = self._scene_stat_key(scene.id)
-                previous = old.get(scene.id)
-                unchanged = _stat(scene_file(self.path, scene.id)) == self._stats.get(key)
-                if previous is not None and unchanged and key in self._stats:
-                    if scene is not previous:
-                        scene.shots = previous.shots
-                else:
-                    self._load_scene(scene)
-        self._drop_duplicate_shots(project)
+        with _gc_paused():
+            if manifest_stat != self._stats.get(PROJECT_FILE):
+                project = self._load_manifest()
+            for chapter in project.narrative.chapters:
+                for scene in chapter.scenes:
+                    key = self._scene_stat_key(scene.id)
+                    previous = old.get(scene.id)
+                    unchanged = _stat(scene_file(self.path, scene.id)) == self._stats.get(key)
+                    if previous is not None and unchanged and key in self._stats:
+                        if scene is not previous:
+                            scene.shots = previous.shots
+                    else:
+                        self._load_scene(scene)
+        drop_duplicate_shots(project)
         self._project = project
         self._revision = revision
 
@@ -323,7 +395,7 @@ class ProjectStore:
 
     def touch_scene(self, scene: Scene) -> None:
         """Mark the shots of `scene` as changed in the current transaction."""
-        self._dirty_scenes.add(scene.id)
+        self._dirty_scenes[scene.id] = None
 
     def emit(self, event: Any) -> None:
         """Queue `event` for publishing when the current transaction is on disk."""
@@ -335,10 +407,11 @@ class ProjectStore:
         self._dirty_manifest = False
         self._dirty_scenes.clear()
         self._removed_scenes.clear()
+        self._events.clear()  # a failed transaction's events must not go out with the next
 
     def _sweep_temp_files(self) -> None:
         # Leftovers of writes interrupted by a crash. Safe: we hold the project lock.
-        for folder in (self.path, self.path / SCENES_DIR):
+        for folder in (self.path, self.path / SCENES_DIR, self._revision_file.parent):
             if folder.is_dir():
                 for entry in folder.iterdir():
                     if is_temp_file(entry):
@@ -353,9 +426,17 @@ class ProjectStore:
         # Bump the revision first: if we crash below, other processes still reload.
         self._bump_revision()
         scenes = {s.id: s for c in self.project.narrative.chapters for s in c.scenes}
+        if self._dirty_manifest or self._removed_scenes:
+            # Shots written inline in a hand-made project.json have no scene file yet, and the
+            # manifest is written without shots: give them their scene file first.
+            for scene_id, scene in scenes.items():
+                if scene.shots and self._stats.get(self._scene_stat_key(scene_id)) is None:
+                    self._dirty_scenes.setdefault(scene_id, None)
         writes: dict[str, bytes | None] = {}
         # Scene files before the manifest: the manifest never names a scene not yet on disk.
-        for scene_id in sorted(self._dirty_scenes):
+        # They go in the order touched: a shot moving between scenes reaches its new scene before
+        # it leaves the old one, so a crash can leave it twice (repaired on load), never lose it.
+        for scene_id in self._dirty_scenes:
             if scene_id in scenes:
                 writes[self._scene_stat_key(scene_id)] = dump_scene(scenes[scene_id])
         if self._dirty_manifest or self._removed_scenes:
@@ -374,7 +455,8 @@ class ProjectStore:
 
     def _bump_revision(self) -> None:
         self._revision += 1
-        self._revision_file.write_text(str(self._revision))
+        # Atomic: a crash must not leave an empty file, which would read as revision 0.
+        atomic_write(self._revision_file, str(self._revision), durable=False)
 
     def _put(self, rel: str, data: bytes | None) -> None:
         path = self.path / rel
@@ -396,6 +478,17 @@ class ProjectStore:
         return self._events[0].type if self._events else "change"
 
     # ------------------------------------------------------------ undo and redo
+
+    @contextlib.contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Keep the changes made inside out of the undo history (e.g. new takes: their files
+        stay on disk, and holding every scene file twice per take would use memory fast)."""
+        with self._mutex:
+            recording, self._recording = self._recording, False
+            try:
+                yield
+            finally:
+                self._recording = recording
 
     @property
     def can_undo(self) -> bool:
@@ -436,8 +529,12 @@ class ProjectStore:
                         )
                 source.pop()
                 self._bump_revision()
-                # Scene files first, the manifest next, deletions last, as in every write.
-                order = sorted(change.files, key=lambda r: (r == PROJECT_FILE, r))
+                # Scene files first, the manifest next, deletions last, as in every write. Undo
+                # runs a move backwards, so its scene files go in the reverse order.
+                scenes = [r for r in change.files if r != PROJECT_FILE]
+                order = (scenes if forward else scenes[::-1]) + [
+                    r for r in change.files if r == PROJECT_FILE
+                ]
                 wanted = {r: change.files[r][1 if forward else 0] for r in order}
                 for rel in [r for r in order if wanted[r] is not None]:
                     self._put(rel, wanted[rel])
@@ -575,7 +672,8 @@ class ProjectStore:
                 )
             if "title" in fields:
                 fields["title"] = self._name(fields["title"], f"{found.kind} title")
-            merged = {**item.model_dump(), **fields}
+            # Python names (the fields given are snake_case), and no children: only fields change.
+            merged = {**item.model_dump(by_alias=False, exclude=_CHILDREN), **fields}
             checked = self._validated(type(item), merged, found.kind)
             if isinstance(item, Shot):
                 self._check_assets(project, checked)
@@ -743,7 +841,7 @@ class ProjectStore:
             settings = {"fps": fps, "resolution": resolution, "aspect_ratio": aspect_ratio}
             settings = {k: v for k, v in settings.items() if v is not None}
             if settings:
-                merged = {**project.settings.model_dump(), **settings}
+                merged = {**project.settings.model_dump(by_alias=False), **settings}
                 project.settings = self._validated(type(project.settings), merged, "settings")
                 changes["settings"] = project.settings.to_data()
             if changes:
@@ -766,7 +864,8 @@ class ProjectStore:
 
         Chapters holding scenes, or whose title or description was edited, are kept. Untouched
         chapters of the old template are replaced by the new template's chapters. Emotional
-        beats from the old template are replaced; beats the user added are kept.
+        beats from the old template are replaced, unless a scene is linked to them; beats the
+        user added are kept.
         """
         structure = NarrativeStructure(structure)
         if template.structure != structure:
@@ -779,7 +878,13 @@ class ProjectStore:
             chapters = kept + [c for c in fresh if c.title not in kept_titles]
             _renumber(chapters)
             project.narrative.chapters = chapters
-            beats = [b for b in project.narrative.emotional_beats if b.template_stage is None]
+            # Beats the user added, and template beats a scene is linked to, are kept.
+            linked = {s.emotional_beat for c in project.narrative.chapters for s in c.scenes}
+            beats = [
+                b
+                for b in project.narrative.emotional_beats
+                if b.template_stage is None or b.id in linked
+            ]
             project.narrative.emotional_beats = template.make_beats() + beats
             project.narrative.structure = structure
             self.touch_manifest()

@@ -103,7 +103,8 @@ class Workspace:
         """Write settings into the workspace's settings file and return the new settings."""
         path = settings_path(self.root)
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        merged = Settings.model_validate({**self.settings.model_dump(), **changes})
+        # Python names: `changes` uses them, and a camelCase key would win over them.
+        merged = Settings.model_validate({**self.settings.model_dump(by_alias=False), **changes})
         for key in changes:
             data[Settings.model_fields[key].alias or key] = merged.to_data()[
                 Settings.model_fields[key].alias or key
@@ -207,7 +208,12 @@ class Workspace:
             )
         except (ValueError, AttributeError) as exc:
             return ProjectSummary(
-                path.name, path.name, path.resolve(), modified=when, error=f"unreadable: {exc}"
+                path.name,
+                path.name,
+                path.resolve(),
+                modified=when,
+                git_status=status or "unknown",
+                error=f"unreadable: {exc}",
             )
 
     # ------------------------------------------------------------ creating
