@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## Create the environment in .venv (studio and test do this when needed)
 
 studio: $(STAMP) ## Open the studio on the embedded default with a demo project
-	@echo "The studio app arrives with the studio issue; until then use the 'auteur' command: $(BIN)/auteur --help"
+	$(BIN)/auteur studio
 
 lab: $(STAMP) ## Start JupyterLab on 127.0.0.1 in notebooks/
 	@echo "JupyterLab integration arrives with the notebook issue; until then use the 'auteur' command."
@@ -41,20 +41,20 @@ lint: $(STAMP) ## Check style with ruff
 new-project: $(STAMP) ## Create a project: make new-project NAME="My Film" QUALITY=standard STRUCTURE=three-act
 	$(BIN)/auteur new "$(NAME)" --quality $(QUALITY) --structure $(STRUCTURE)
 
-up: ## Start the studio, lab, scheduler and GPU workers with docker compose
-	@echo "compose.yaml arrives with the render engine issue."
+up: ## Start studio, lab, scheduler and GPU worker (no GPU: docker compose --profile cpu up -d studio lab scheduler cpu-worker)
+	$(COMPOSE) up -d
 
 down: ## Stop the compose services
-	@echo "compose.yaml arrives with the render engine issue."
+	$(COMPOSE) down
 
 logs: ## Follow the compose services' logs
-	@echo "compose.yaml arrives with the render engine issue."
+	$(COMPOSE) logs -f
 
 build: ## Build the compose images
-	@echo "compose.yaml arrives with the render engine issue."
+	$(COMPOSE) build
 
 shell-studio: ## Open a shell in the studio container
-	@echo "compose.yaml arrives with the render engine issue."
+	$(COMPOSE) exec studio bash
 
 shell-worker: ## Open a shell in a worker container
-	@echo "compose.yaml arrives with the render engine issue."
+	$(COMPOSE) exec worker bash

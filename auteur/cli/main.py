@@ -11,7 +11,8 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..model import describe_validation_error
 from ..storage import GitError, StoreError
-from . import doctor, documents, hierarchy, projects
+from . import doctor, documents, editorial, hierarchy, projects, render, studio
+from .assets import asset_app, take_app
 
 __all__ = ["app", "describe_error", "main"]
 
@@ -59,6 +60,11 @@ app.add_typer(hierarchy.chapter_app, name="chapter", rich_help_panel="Story")
 app.add_typer(hierarchy.scene_app, name="scene", rich_help_panel="Story")
 app.add_typer(hierarchy.shot_app, name="shot", rich_help_panel="Story")
 app.add_typer(documents.app, name="doc", rich_help_panel="Story")
+app.add_typer(asset_app, name="asset", rich_help_panel="Assets and takes")
+app.add_typer(take_app, name="take", rich_help_panel="Assets and takes")
+app.add_typer(editorial.app)
+app.add_typer(render.app)
+app.command("studio", rich_help_panel="Studio")(studio.studio)
 app.add_typer(doctor.app)
 
 
