@@ -62,6 +62,9 @@ class Settings(CamelModel):
     thumbnail_size: int = Field(
         default=256, ge=16, le=4096, description="Longest side of thumbnails, in pixels."
     )
+    take_journal_limit: int = Field(
+        default=100, ge=1, description="Takes journalled per scene before its file is rewritten."
+    )
     take_commit_batch: int = Field(
         default=100, ge=1, description="New takes gathered into one commit when auto-committing."
     )
@@ -103,6 +106,10 @@ class Settings(CamelModel):
         default=20, ge=1, description="Milliseconds between the studio's checks for file changes."
     )
     lab_port: int = Field(default=8888, ge=0, le=65535, description="Port JupyterLab binds.")
+    lab_notebook_dir: Path | None = Field(
+        default=None,
+        description="Folder JupyterLab opens in; empty: notebooks/ of the checkout, else here.",
+    )
     render_gpus: int | None = Field(
         default=None, ge=0, description="GPUs for local workers; empty to detect them."
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +29,20 @@ __all__ = [
     "LAYOUT_FOLDERS",
     "PROJECT_FILE",
     "SCENES_DIR",
+    "JournalEntry",
     "SceneFile",
+    "apply_take_journal",
     "drop_duplicate_shots",
     "dump_manifest",
     "dump_scene",
+    "journal_line",
     "parse_manifest",
     "parse_scene",
     "read_scene_shots",
     "read_scene_takes",
+    "read_take_journal",
     "scene_file",
+    "take_journal",
     "validate_project",
 ]
 
@@ -74,6 +81,9 @@ class SceneFile(CamelModel):
 
     schema_version: int = 1
     scene_id: str
+    journal_revision: int = Field(
+        default=0, description="Take journal lines up to this project revision are included."
+    )
     shots: list[Shot] = Field(default_factory=list)
     take_counts: dict[str, int] = Field(default_factory=dict, description="By shot id.")
     takes: dict[str, list[Take]] = Field(default_factory=dict, description="By shot id.")
@@ -90,6 +100,72 @@ _HEAD_CHUNK = 64 * 1024
 def scene_file(project_dir: Path, scene_id: str) -> Path:
     """The path of the file holding the shots of `scene_id`."""
     return project_dir / SCENES_DIR / f"{scene_id}.json"
+
+
+def take_journal(project_dir: Path, scene_id: str) -> Path:
+    """The path of the append-only journal of takes registered since the scene file was written.
+
+    Registering a take appends one line and fsyncs it, instead of rewriting the whole scene
+    file; the next write of the scene file takes the lines in and removes the journal.
+    """
+    return project_dir / SCENES_DIR / f"{scene_id}.takes.jsonl"
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One take registered in a scene's take journal."""
+
+    revision: int
+    shot_id: str
+    take: Take
+    activate: bool
+
+
+def journal_line(revision: int, shot_id: str, take: Take, activate: bool) -> bytes:
+    """The journal line that registers `take` in shot `shot_id` at project `revision`."""
+    data = {"revision": revision, "shotId": shot_id, "activate": activate, "take": take.to_data()}
+    return json.dumps(data, separators=(",", ":")).encode() + b"\n"
+
+
+def read_take_journal(path: Path, after: int = 0) -> list[JournalEntry]:
+    """The entries of a take journal newer than revision `after`, in order.
+
+    A line cut short by a crash (the last one) is skipped: its take was not yet registered.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in raw.splitlines():
+        try:
+            data = json.loads(line)
+            entry = JournalEntry(
+                int(data["revision"]),
+                str(data["shotId"]),
+                Take.model_validate(data["take"]),
+                bool(data.get("activate")),
+            )
+        except (ValueError, KeyError, TypeError):
+            log.warning("skipping an unreadable line of %s", path.name)
+            continue
+        if entry.revision > after:
+            entries.append(entry)
+    return entries
+
+
+def apply_take_journal(shots: list[Shot], entries: list[JournalEntry]) -> None:
+    """Add the journal's takes to their shots, once each, in number order."""
+    by_id = {shot.id: shot for shot in shots}
+    for entry in entries:
+        shot = by_id.get(entry.shot_id)
+        if shot is None or any(t.id == entry.take.id for t in shot.takes):
+            continue  # the shot moved or went, or the take is already in
+        takes = list(shot.takes)
+        bisect.insort(takes, entry.take, key=lambda t: t.number)
+        shot.takes = takes
+        if entry.activate and shot.active_take is None:
+            shot.active_take = entry.take.id
 
 
 def _load_json(raw: bytes, source: str) -> Any:
@@ -132,31 +208,41 @@ def parse_scene(raw: bytes, scene_id: str, source: str) -> list[Shot]:
     return parsed.shots
 
 
+def _whole_scene(raw: bytes, scene_id: str, source: str) -> tuple[list[Shot], None, int]:
+    parsed = _parse_scene_file(raw, scene_id, source)
+    for shot in parsed.shots:
+        if not shot.takes and shot.id in parsed.takes:
+            shot.takes = parsed.takes[shot.id]
+    return parsed.shots, None, parsed.journal_revision
+
+
 def read_scene_shots(
     path: Path, scene_id: str, source: str
-) -> tuple[list[Shot], dict[str, int] | None]:
+) -> tuple[list[Shot], dict[str, int] | None, int]:
     """Read a scene file's shots, leaving their takes unread where the file allows it.
 
-    Returns the shots and, when their takes were left unread, the number of takes of each
-    shot ({} when the file does not say); None when the whole file was read, takes included.
+    Returns the shots; when their takes were left unread, the number of takes of each shot
+    ({} when the file does not say), None when the whole file was read, takes included; and
+    the revision up to which the file includes the scene's take journal.
     """
     with path.open("rb") as handle:
         raw = handle.read(_HEAD_CHUNK)
         while (at := raw.find(_TAKES_KEY)) < 0:
             more = handle.read(len(raw))
             if not more:
-                return parse_scene(raw, scene_id, source), None
+                return _whole_scene(raw, scene_id, source)
             raw += more
     head = raw[:at].rstrip().rstrip(b",") + b"\n}"
     try:
         parsed = _parse_scene_file(head, scene_id, source)
     except ManifestError:
         # Not laid out as Auteur writes it: read it all, for an exact account of what is wrong.
-        return parse_scene(path.read_bytes(), scene_id, source), None
+        return _whole_scene(path.read_bytes(), scene_id, source)
     if any(shot.takes for shot in parsed.shots):
-        return parse_scene(path.read_bytes(), scene_id, source), None
+        return _whole_scene(path.read_bytes(), scene_id, source)
     has_counts = "take_counts" in parsed.model_fields_set
-    return parsed.shots, parsed.take_counts if has_counts else {}
+    counts = parsed.take_counts if has_counts else {}
+    return parsed.shots, counts, parsed.journal_revision
 
 
 def read_scene_takes(path: Path, scene_id: str, source: str) -> dict[str, list[Take]]:
@@ -169,12 +255,22 @@ def dump_manifest(project: Project) -> bytes:
     return project.model_dump_json(by_alias=True, exclude=_SHOTS_EXCLUDE, indent=2).encode() + b"\n"
 
 
-def dump_scene(scene: Scene) -> bytes:
-    """Serialise one scene's shots, then their takes (see `SceneFile`)."""
+def dump_scene(scene: Scene, journal_revision: int = 0) -> bytes:
+    """Serialise one scene's shots, then their takes (see `SceneFile`).
+
+    `journal_revision`: the project revision of the write; the scene's take journal lines
+    up to it are included in the file.
+    """
     takes = {shot.id: list(shot.takes) for shot in scene.shots}
     takes = {shot_id: items for shot_id, items in takes.items() if items}
     counts = {shot_id: len(items) for shot_id, items in takes.items()}
-    body = SceneFile(scene_id=scene.id, shots=scene.shots, take_counts=counts, takes=takes)
+    body = SceneFile(
+        scene_id=scene.id,
+        journal_revision=journal_revision,
+        shots=scene.shots,
+        take_counts=counts,
+        takes=takes,
+    )
     text = body.model_dump_json(by_alias=True, indent=2, exclude=_SHOT_TAKES)
     return text.encode() + b"\n"
 
@@ -237,7 +333,10 @@ def _scene_files(project_dir: Path, project: Project) -> tuple[dict[str, list[Sh
                 continue
             rel = path.relative_to(project_dir).as_posix()
             try:
-                shots[scene.id] = parse_scene(path.read_bytes(), scene.id, rel)
+                found, _, absorbed = _whole_scene(path.read_bytes(), scene.id, rel)
+                journal = take_journal(project_dir, scene.id)
+                apply_take_journal(found, read_take_journal(journal, absorbed))
+                shots[scene.id] = found
             except ManifestError as exc:
                 problems += [f"{rel}: {p}" for p in exc.problems]
     return shots, problems

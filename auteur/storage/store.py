@@ -6,8 +6,10 @@ files that changed atomically, and publishes a typed event for each change.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
+import json
 import logging
 import os
 import threading
@@ -36,25 +38,30 @@ from ..model import (
     Scene,
     Shot,
     Take,
+    TakeCreatedEvent,
     describe_validation_error,
     locate,
 )
 from ..model.events import EventBus
 from ..model.templates import NarrativeTemplate, builtin_template
-from ._atomic import atomic_write, is_temp_file
+from ._atomic import atomic_write, fsync_dir, is_temp_file
 from ._lazy import LazyList
 from .documents import Documents
 from .git import GitService
 from .manifest import (
     PROJECT_FILE,
     SCENES_DIR,
+    apply_take_journal,
     drop_duplicate_shots,
     dump_manifest,
     dump_scene,
+    journal_line,
     parse_manifest,
     read_scene_shots,
     read_scene_takes,
+    read_take_journal,
     scene_file,
+    take_journal,
 )
 from .names import check_name
 
@@ -87,6 +94,29 @@ class _Change:
 
     label: str
     files: dict[str, tuple[bytes | None, bytes | None]]
+
+
+def _scene_edits(raw: bytes) -> Any:
+    """A scene file's content without its takes, which undo and redo leave alone."""
+    data = json.loads(raw)
+    for key in ("takes", "takeCounts", "journalRevision"):
+        data.pop(key, None)
+    for shot in data.get("shots", []):
+        shot.pop("takes", None)
+        shot.pop("activeTake", None)
+    return data
+
+
+def _same_edit(rel: str, current: bytes | None, expected: bytes | None) -> bool:
+    """True when `current` still holds what undo or redo expects: takes aside, for scenes."""
+    if current == expected:
+        return True
+    if current is None or expected is None or rel == PROJECT_FILE:
+        return False
+    try:
+        return bool(_scene_edits(current) == _scene_edits(expected))
+    except ValueError:
+        return False
 
 
 def _stat(path: Path) -> _Stat | None:
@@ -202,6 +232,7 @@ class ProjectStore:
         self._undo: deque[_Change] = deque(maxlen=settings.undo_limit)
         self._redo: list[_Change] = []
         self._recording = True
+        self._journal_lines: dict[str, int] = {}
 
     # ----------------------------------------------------------------- opening
 
@@ -280,6 +311,17 @@ class ProjectStore:
     def _scene_stat_key(self, scene_id: str) -> str:
         return (SCENES_DIR / f"{scene_id}.json").as_posix()
 
+    def _journal_stat_key(self, scene_id: str) -> str:
+        return (SCENES_DIR / f"{scene_id}.takes.jsonl").as_posix()
+
+    def _scene_unchanged(self, scene_id: str) -> bool:
+        key, jkey = self._scene_stat_key(scene_id), self._journal_stat_key(scene_id)
+        if key not in self._stats:
+            return False
+        if _stat(scene_file(self.path, scene_id)) != self._stats.get(key):
+            return False
+        return _stat(take_journal(self.path, scene_id)) == self._stats.get(jkey)
+
     def _load_manifest(self) -> Project:
         path = self.path / PROJECT_FILE
         stat = _stat(path)
@@ -289,18 +331,25 @@ class ProjectStore:
 
     def _load_scene(self, scene: Scene) -> None:
         path = scene_file(self.path, scene.id)
+        journal = take_journal(self.path, scene.id)
         stat = _stat(path)
         self._stats[self._scene_stat_key(scene.id)] = stat
+        self._stats[self._journal_stat_key(scene.id)] = _stat(journal)
+        self._journal_lines[scene.id] = 0
         if stat is None:
             return  # no file yet: the shots (if any) were written inline in project.json
         rel = path.relative_to(self.path).as_posix()
-        shots, counts = read_scene_shots(path, scene.id, rel)
+        shots, counts, absorbed = read_scene_shots(path, scene.id, rel)
         if counts is not None:
             # Most of a large project's bytes are its takes: each shot reads them on first use.
             takes = _SceneTakes(path, scene.id, rel)
             for shot in shots:
                 length = counts.get(shot.id, 0) if counts else None
                 shot.__dict__["takes"] = LazyList(partial(takes.of, shot.id), length)
+        if self._stats[self._journal_stat_key(scene.id)] is not None:
+            entries = read_take_journal(journal, absorbed)
+            apply_take_journal(shots, entries)
+            self._journal_lines[scene.id] = len(entries)
         scene.shots = shots
 
     def _load_everything(self) -> None:
@@ -326,10 +375,8 @@ class ProjectStore:
                 project = self._load_manifest()
             for chapter in project.narrative.chapters:
                 for scene in chapter.scenes:
-                    key = self._scene_stat_key(scene.id)
                     previous = old.get(scene.id)
-                    unchanged = _stat(scene_file(self.path, scene.id)) == self._stats.get(key)
-                    if previous is not None and unchanged and key in self._stats:
+                    if previous is not None and self._scene_unchanged(scene.id):
                         if scene is not previous:
                             scene.shots = previous.shots
                     else:
@@ -438,7 +485,9 @@ class ProjectStore:
         # it leaves the old one, so a crash can leave it twice (repaired on load), never lose it.
         for scene_id in self._dirty_scenes:
             if scene_id in scenes:
-                writes[self._scene_stat_key(scene_id)] = dump_scene(scenes[scene_id])
+                # The file takes in the scene's take journal up to this revision.
+                scene_bytes = dump_scene(scenes[scene_id], self._revision)
+                writes[self._scene_stat_key(scene_id)] = scene_bytes
         if self._dirty_manifest or self._removed_scenes:
             writes[PROJECT_FILE] = dump_manifest(self.project)
         for scene_id in self._removed_scenes - scenes.keys():
@@ -449,14 +498,111 @@ class ProjectStore:
             if self._recording:
                 change.files[rel] = (path.read_bytes() if path.is_file() else None, data)
             self._put(rel, data)
+        for scene_id in self._dirty_scenes:
+            if scene_id in scenes:
+                self._drop_journal(scene_id)
         if self._recording:
             self._undo.append(change)
             self._redo.clear()
 
+    def _drop_journal(self, scene_id: str) -> None:
+        # The scene file now holds every journalled take (and says up to which revision), so
+        # the journal can go; if a crash keeps it, its lines are older than the file and skipped.
+        take_journal(self.path, scene_id).unlink(missing_ok=True)
+        self._stats[self._journal_stat_key(scene_id)] = None
+        self._journal_lines[scene_id] = 0
+
+    # ------------------------------------------------------------ takes
+
+    def register_take(self, shot_id: str, take: Take, node_id: str | None = None) -> None:
+        """Add `take` to a shot durably and publish `take_created`.
+
+        The take is appended to its scene's take journal and fsynced, which costs far less
+        than rewriting the scene file; every so often the journal is folded into the file.
+        The first take of a shot becomes its active take. Takes are never part of undo.
+        """
+        with self._mutex:
+            if self._depth:  # inside a transaction, which writes the scene file itself
+                found = self.locate(shot_id, "shot")
+                assert found.scene is not None and found.shot is not None
+                self._insert_take(found.shot, take)
+                self.touch_scene(found.scene)
+                self.emit(self._take_event(found.shot, take, node_id))
+                return
+            with self._locked():
+                self._catch_up()
+                found = self.locate(shot_id, "shot")
+                assert found.scene is not None and found.shot is not None
+                activate = self._insert_take(found.shot, take)
+                event = self._take_event(found.shot, take, node_id)
+                event.project_id = self.project.id
+                try:
+                    self._journal_take(found.scene, found.shot, take, activate)
+                except BaseException:
+                    self._reset_pending()
+                    self._load_everything()
+                    raise
+        self.bus.publish(event)
+
+    @staticmethod
+    def _insert_take(shot: Shot, take: Take) -> bool:
+        bisect.insort(shot.takes, take, key=lambda t: t.number)
+        if shot.active_take is None:
+            shot.active_take = take.id
+            return True
+        return False
+
+    @staticmethod
+    def _take_event(shot: Shot, take: Take, node_id: str | None) -> TakeCreatedEvent:
+        return TakeCreatedEvent(
+            shot_id=shot.id, take_path=take.path, take_number=take.number, node_id=node_id
+        )
+
+    def _journal_take(self, scene: Scene, shot: Shot, take: Take, activate: bool) -> None:
+        limit = self.settings.take_journal_limit
+        if (
+            _stat(scene_file(self.path, scene.id)) is None
+            or self._journal_lines.get(scene.id, 0) >= limit
+        ):
+            recording, self._recording = self._recording, False
+            try:
+                self._dirty_scenes[scene.id] = None
+                self._write_changes()
+            finally:
+                self._recording = recording
+                self._reset_pending()
+            return
+        self._bump_revision()
+        path = take_journal(self.path, scene.id)
+        created = not path.exists()
+        line = journal_line(self._revision, shot.id, take, activate)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0))
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(path.parent)
+        self._stats[self._journal_stat_key(scene.id)] = _stat(path)
+        self._journal_lines[scene.id] = self._journal_lines.get(scene.id, 0) + 1
+
     def _bump_revision(self) -> None:
         self._revision += 1
-        # Atomic: a crash must not leave an empty file, which would read as revision 0.
-        atomic_write(self._revision_file, str(self._revision), durable=False)
+        data = f"{self._revision:020d}".encode()
+        try:
+            fd = os.open(self._revision_file, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
+            # Atomic: a crash must not leave an empty file, which would read as revision 0.
+            atomic_write(self._revision_file, data, durable=False)
+            return
+        try:
+            # Always the same width, written in place: no truncation, so never an empty file,
+            # and no new file or rename on every edit.
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, data)
+        finally:
+            os.close(fd)
 
     def _put(self, rel: str, data: bytes | None) -> None:
         path = self.path / rel
@@ -523,11 +669,12 @@ class ProjectStore:
                     expected = before if forward else after
                     path = self.path / rel
                     current = path.read_bytes() if path.is_file() else None
-                    if current != expected:
+                    if not _same_edit(rel, current, expected):
                         raise StaleWriteError(
                             f"cannot {action} {change.label!r}: {rel} was changed since"
                         )
                 source.pop()
+                kept_takes = self._takes_of(change)
                 self._bump_revision()
                 # Scene files first, the manifest next, deletions last, as in every write. Undo
                 # runs a move backwards, so its scene files go in the reverse order.
@@ -545,11 +692,50 @@ class ProjectStore:
                 for rel in change.files:
                     self._stats[rel] = None
                 self._catch_up()
+                self._restore_takes(kept_takes)
             event = ProjectUpdateEvent(
                 project_id=self.project.id, changes={"action": action, "label": change.label}
             )
         self.bus.publish(event)
         return change.label
+
+    def _takes_of(self, change: _Change) -> dict[str, tuple[list[Take], str | None]]:
+        """The takes, by shot, of the scenes a change touches."""
+        touched = {
+            Path(rel).name.removesuffix(".json")
+            for rel in change.files
+            if rel.startswith(SCENES_DIR.as_posix())
+        }
+        return {
+            shot.id: (list(shot.takes), shot.active_take)
+            for chapter in self.project.narrative.chapters
+            for scene in chapter.scenes
+            if scene.id in touched
+            for shot in scene.shots
+        }
+
+    def _restore_takes(self, kept: dict[str, tuple[list[Take], str | None]]) -> None:
+        """Give shots back the takes they had: undo and redo never add or remove takes."""
+        recording, self._recording = self._recording, False
+        try:
+            for chapter in self.project.narrative.chapters:
+                for scene in chapter.scenes:
+                    for shot in scene.shots:
+                        if shot.id not in kept:
+                            continue
+                        takes, active = kept[shot.id]
+                        ids = [t.id for t in takes]
+                        valid = shot.active_take in ids
+                        if [t.id for t in shot.takes] == ids and (valid or not ids):
+                            continue
+                        shot.takes = takes
+                        if not valid:
+                            shot.active_take = active if active in ids else (ids or [None])[0]
+                        self._dirty_scenes[scene.id] = None
+            self._write_changes()
+        finally:
+            self._recording = recording
+            self._reset_pending()
 
     # ------------------------------------------------------------ reading helpers
 

@@ -21,7 +21,6 @@ takes where they are; each take records its own path.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import json
 import logging
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import AddressError, Recipe, Take, TakeCreatedEvent, locate, utcnow
+from ..model import AddressError, Recipe, Take, locate, utcnow
 from ..model.address import shot_code
 from ..model.events import ProjectUpdateEvent
 from ._atomic import fsync_dir
@@ -254,22 +253,7 @@ class TakeStore:
     def _register(self, shot_id: str, take: Take, node_id: str | None) -> None:
         store = self._store
         try:
-            with store.unrecorded(), store.transaction():
-                found = store.locate(shot_id, "shot")
-                assert found.scene is not None and found.shot is not None
-                takes = found.shot.takes
-                bisect.insort(takes, take, key=lambda t: t.number)
-                if found.shot.active_take is None:
-                    found.shot.active_take = take.id
-                store.touch_scene(found.scene)
-                store.emit(
-                    TakeCreatedEvent(
-                        shot_id=shot_id,
-                        take_path=take.path,
-                        take_number=take.number,
-                        node_id=node_id,
-                    )
-                )
+            store.register_take(shot_id, take, node_id)
         except BaseException:
             # The render is not lost: it waits in the trash, with its recipe.
             record = self._record_path(Path(take.path)).as_posix()

@@ -397,7 +397,8 @@ def test_scene_file_keeps_takes_last_by_shot(with_takes: ProjectStore):
     scene = with_takes.locate("1/1").scene
     raw = scene_path(with_takes, scene.id).read_bytes()
     data = json.loads(raw)
-    assert list(data) == ["schemaVersion", "sceneId", "shots", "takeCounts", "takes"]
+    keys = ["schemaVersion", "sceneId", "journalRevision", "shots", "takeCounts", "takes"]
+    assert list(data) == keys
     assert all("takes" not in shot for shot in data["shots"])
     assert data["takeCounts"] == {shot.id: 3 for shot in scene.shots}
     assert [t["number"] for t in data["takes"][scene.shots[0].id]] == [1, 2, 3]
@@ -491,7 +492,7 @@ def test_a_scene_whose_shots_fill_more_than_one_read(tmp_path: Path):
     path = tmp_path / "scene-big.json"
     path.write_bytes(dump_scene(scene))
     assert path.stat().st_size > 2 * 64 * 1024
-    shots, counts = read_scene_shots(path, "scene-big", "scene-big.json")
+    shots, counts, _ = read_scene_shots(path, "scene-big", "scene-big.json")
     assert counts == {shot.id: 1 for shot in scene.shots}
     assert [s.description for s in shots] == [s.description for s in scene.shots]
     takes = read_scene_takes(path, "scene-big", "scene-big.json")
