@@ -20,6 +20,7 @@ __all__ = [
     "SceneContext",
     "StyleContext",
     "assemble_prompt",
+    "character_prompt",
 ]
 
 #: How each framing reads in a prompt.
@@ -272,4 +273,27 @@ def assemble_prompt(project: Project, scene: Scene, shot: Shot) -> CompositeProm
             else None
         ),
         scene=scene_context,
+    )
+
+
+def character_prompt(character: Character, kind: str = "face", name: str = "") -> CompositePrompt:
+    """The prompt of a picture of `character` alone: its base face (`kind` ``face``), or a
+    variation such as an expression (``expression``, ``happy``) or a pose."""
+    identity = _identity(character)
+    if kind == "face":
+        direct = ["portrait, front view, neutral expression, plain background"]
+    else:
+        direct = _clean([f"{name} {kind}".strip(), "plain background"])
+    words = _clean([identity.phrase(), character.description])
+    text = ". ".join(", ".join(section) for section in (direct, words) if section)
+    label = "base face" if kind == "face" else f"{kind} {name}".strip()
+    return CompositePrompt(
+        text=text,
+        direct=direct,
+        identity=words,
+        shot_id=character.asset_id,
+        shot_code=f"{character.name}: {label}",
+        description=character.description,
+        characters=[identity],
+        scene=SceneContext(scene_id=character.asset_id, title=character.name),
     )

@@ -35,6 +35,7 @@ from pydantic import Field
 
 from ..config import Settings
 from ..model import (
+    Character,
     NodeStateUpdatedEvent,
     Project,
     Quality,
@@ -52,7 +53,7 @@ from ..storage import ProjectStore
 from .cluster import RenderCluster
 from .contract import JobCancelled, JobInput, JobResult, OutputSpec, PipelineConfig, RenderJob
 from .dispatcher import Dispatcher, offers
-from .prompt import assemble_prompt
+from .prompt import CompositePrompt, assemble_prompt, character_prompt
 from .tasks import JobChannel, cancel_here, run_render_job
 
 __all__ = [
@@ -184,7 +185,7 @@ class TakeSink:
                 self.store.takes.add_take(
                     item.job.shot_id,
                     output.data,
-                    recipe,
+                    _with_pipeline_facts(recipe, output.metadata),
                     ext=output.ext,
                     node_id=item.job.node_id,
                     commit=False,
@@ -194,6 +195,15 @@ class TakeSink:
         except Exception as exc:
             log.exception("could not save the takes of job %s", item.job.job_id)
             return exc
+
+
+def _with_pipeline_facts(recipe: Recipe, metadata: dict[str, Any]) -> Recipe:
+    """The recipe with what the pipeline reports it used (model digest, scheduler...) added
+    to its parameters, so the take can be reproduced."""
+    facts = metadata.get("recipe")
+    if not isinstance(facts, dict) or not facts:
+        return recipe
+    return recipe.model_copy(update={"parameters": {**recipe.parameters, **facts}})
 
 
 @dataclass
@@ -206,6 +216,8 @@ class _Record:
     done: threading.Event = field(default_factory=threading.Event)
     no_worker_since: float | None = None
     input_keys: list[str] = field(default_factory=list)
+    #: For a picture of a character: its kind (``face``, ``expression``...) and name.
+    portrait: tuple[str, str] | None = None
 
 
 class RenderHandle:
@@ -350,6 +362,98 @@ class RenderService:
             )
             for address in shots
         ]
+        return self._launch(prepared)
+
+    def submit_character(
+        self,
+        character: str,
+        *,
+        kind: str = "face",
+        name: str = "",
+        quality: Quality | str | None = None,
+        seed: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        pipeline: PipelineConfig | None = None,
+    ) -> RenderHandle:
+        """Render a picture of a character (its id or name) and file it on the character.
+
+        `kind` ``face`` makes its base face; any other kind (``expression``, ``pose``...) with
+        a `name` (``happy``) makes a variation, which emits `character_variation_generated`.
+        """
+        if self._closed:
+            raise RenderError("the render service is closed")
+        if kind != "face" and not name.strip():
+            raise RenderError(f"a {kind} variation needs a name, such as 'happy'")
+        self.store.refresh()
+        project = self.store.project
+        found = next(
+            (
+                c
+                for c in project.assets.characters
+                if character in (c.asset_id, c.name) or c.name.casefold() == character.casefold()
+            ),
+            None,
+        )
+        if found is None:
+            raise RenderError(f"no character named {character!r}")
+        tier = Quality(quality) if quality else project.quality
+        capabilities = None if pipeline is not None else self.cluster.worker_resources()
+        config = pipeline or self.dispatcher.config_for(tier, capabilities)
+        prompt = character_prompt(found, kind, name.strip())
+        record = self._record(project, found, prompt, tier, config, seed, parameters)
+        record.portrait = (kind, name.strip())
+        return self._launch([record])[0]
+
+    def _record(
+        self,
+        project: Project,
+        character: Character,
+        prompt: CompositePrompt,
+        tier: Quality,
+        config: PipelineConfig,
+        seed: int | None,
+        parameters: dict[str, Any] | None,
+    ) -> _Record:
+        side = min(project.settings.resolution)
+        params = {**config.parameters, **(parameters or {})}
+        inputs = [self._input(path) for path in prompt.resource_paths()]
+        job = RenderJob(
+            job_id=new_id("job"),
+            project_id=project.id,
+            shot_id=character.asset_id,
+            node_id=character.asset_id,
+            shot_code=prompt.shot_code,
+            quality=tier,
+            pipeline=config,
+            prompt=prompt.to_data(),
+            parameters=params,
+            seed=secrets.randbelow(2**31) if seed is None else seed,
+            output=OutputSpec(width=side, height=side, format=str(params.get("format", "png"))),
+            inputs=inputs,
+            project_root=str(self.store.path) if self.shared_workspace else None,
+        )
+        recipe = Recipe(
+            pipeline_id=config.pipeline_id,
+            quality=tier,
+            prompt=prompt.text,
+            composite_prompt=prompt.to_data(),
+            seed=job.seed,
+            parameters=params,
+            source_assets={item.path: item.sha256 for item in inputs},
+        )
+        status = JobStatus(
+            job_id=job.job_id,
+            shot_id=character.asset_id,
+            node_id=job.node_id,
+            shot_code=prompt.shot_code,
+            quality=tier,
+            pipeline_id=config.pipeline_id,
+            submitted_at=time.time(),
+        )
+        return _Record(job=job, recipe=recipe, status=status)
+
+    def _launch(self, prepared: list[_Record]) -> list[RenderHandle]:
+        """Send prepared jobs to the cluster, grouped by the resources they need."""
         if not prepared:
             return []
         attached = self._attach_inputs(prepared)
@@ -720,9 +824,12 @@ class RenderService:
         with self._lock:
             # A job cancelled after its result came back makes no take.
             results = [(r, result) for r, result in results if not r.status.done]
+        outcomes: list[tuple[_Record, JobState, str | None]] = [
+            self._file_portrait(r, result) for r, result in results if r.portrait is not None
+        ]
+        results = [(r, result) for r, result in results if r.portrait is None]
         batch = [FinishedRender(r.job, result, r.recipe) for r, result in results]
         written = self.sink.write(batch) if batch else []
-        outcomes: list[tuple[_Record, JobState, str | None]] = []
         for (record, result), takes in zip(results, written, strict=True):
             with self._lock:
                 record.status.run_started = result.started
@@ -734,6 +841,32 @@ class RenderService:
                 record.takes = list(takes)
                 outcomes.append((record, "succeeded", None))
         return outcomes
+
+    def _file_portrait(
+        self, record: _Record, result: JobResult
+    ) -> tuple[_Record, JobState, str | None]:
+        """File a character's rendered picture: its base face, or a variation."""
+        assert record.portrait is not None
+        kind, name = record.portrait
+        with self._lock:
+            record.status.run_started = result.started
+            record.status.run_finished = result.finished
+            record.status.worker = result.worker or record.status.worker
+        if not result.outputs:
+            return record, "failed", "the pipeline produced no picture"
+        output = result.outputs[0]
+        character = record.job.shot_id
+        try:
+            if kind == "face":
+                spec = (f"base_face.{output.ext}", output.data)
+                self.store.assets.set_base_face(character, spec)
+            else:
+                spec = (f"{kind}_{name}.{output.ext}", output.data)
+                self.store.assets.add_variation(character, kind, name, spec, replace=True)
+        except Exception as exc:
+            log.exception("could not file the picture of job %s", record.job.job_id)
+            return record, "failed", f"the picture could not be saved: {exc}"
+        return record, "succeeded", None
 
     @staticmethod
     def _failure(exc: BaseException | None) -> tuple[JobState, str]:

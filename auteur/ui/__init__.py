@@ -5,8 +5,11 @@ by ``auteur studio`` and shown in JupyterLab cells.
 """
 
 from .app import Studio, git_banner
+from .asset_browser import AssetBrowser
+from .asset_details import AssetDetails
 from .asset_view import AssetView
-from .browser import AssetBrowser, ProjectBrowser, ProjectTree, asset_rows, project_rows
+from .browser import ProjectBrowser, ProjectTree, project_rows
+from .character_sheet import CharacterSheet
 from .engine import RenderEngine
 from .gallery import NewProjectDialog, ProjectGallery
 from .git_panel import GitPanel
@@ -16,11 +19,14 @@ from .live import ProjectWatcher
 from .progress import ProgressArea
 from .scene_view import SceneView, Storyboard
 from .session import Selection, StudioSession
+from .settings_view import SettingsView
 from .tasks import TaskInfo, TaskTracker
 
 __all__ = [
     "AssetBrowser",
+    "AssetDetails",
     "AssetView",
+    "CharacterSheet",
     "GitPanel",
     "Inspector",
     "NewProjectDialog",
@@ -32,13 +38,13 @@ __all__ = [
     "RenderEngine",
     "SceneView",
     "Selection",
+    "SettingsView",
     "Storyboard",
     "Studio",
     "StudioSession",
     "TaskInfo",
     "TaskTracker",
     "ThreePanes",
-    "asset_rows",
     "git_banner",
     "project_rows",
 ]

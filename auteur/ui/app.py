@@ -19,8 +19,10 @@ import param
 
 from ..model import PanelResizeEvent, SelectionChangeEvent
 from ..storage import Workspace, check_git_tools
+from .asset_browser import AssetBrowser
 from .asset_view import AssetView
-from .browser import AssetBrowser, ProjectBrowser
+from .browser import ProjectBrowser
+from .editorial import EditorialPanel
 from .engine import RenderEngine
 from .gallery import ProjectGallery
 from .git_panel import GitPanel
@@ -29,10 +31,11 @@ from .layout import ThreePanes
 from .progress import ProgressArea
 from .scene_view import SceneView
 from .session import StudioSession
+from .settings_view import SettingsView
 
 __all__ = ["Studio", "git_banner"]
 
-_SCENE, _ASSET, _CANVAS, _GIT = range(4)
+_SCENE, _ASSET, _CANVAS, _GIT, _SETTINGS = range(5)
 
 
 def git_banner() -> pn.pane.Alert | None:
@@ -78,6 +81,8 @@ class Studio(pn.viewable.Viewer):
         self.inspector = Inspector(session=session)
         self.progress = ProgressArea(session=session)
         self.git = GitPanel(session=session)
+        self.editorial = EditorialPanel(session=session)
+        self.settings_view = SettingsView(session=session)
         self.main_tabs = pn.Tabs(
             ("Scene view", self.scene_view),
             ("Asset view", self.asset_view),
@@ -87,7 +92,9 @@ class Studio(pn.viewable.Viewer):
                     "<p><i>The production canvas is not part of this version of Auteur yet.</i></p>"
                 ),
             ),
+            ("Editorial", self.editorial),
             ("Git", self.git),
+            ("Settings", self.settings_view),
             sizing_mode="stretch_width",
         )
         self.left_tabs = pn.Tabs(

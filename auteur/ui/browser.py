@@ -10,9 +10,9 @@ import param
 from panel.custom import JSComponent
 
 from ..model import Project, shot_code
-from .session import ASSET_GROUPS, Selection, StudioSession
+from .session import Selection, StudioSession
 
-__all__ = ["AssetBrowser", "ProjectBrowser", "ProjectTree", "asset_rows", "project_rows"]
+__all__ = ["ProjectBrowser", "ProjectTree", "project_rows"]
 
 _HERE = Path(__file__).parent
 _DEFAULTS = {"chapter": "New chapter", "scene": "New scene", "shot": "New shot"}
@@ -82,22 +82,6 @@ def project_rows(project: Project, expanded: set[str]) -> list[dict[str, Any]]:
                         " \u2713" if take.id == shot.active_take else ""
                     )
                     rows.append(_row(take.id, "take", label, 4, 0, expanded))
-    return rows
-
-
-def asset_rows(project: Project, expanded: set[str]) -> list[dict[str, Any]]:
-    """The rows of the asset tree: categories, and the assets of the expanded ones."""
-    rows = []
-    for group in ASSET_GROUPS:
-        assets = getattr(project.assets, group)
-        key = f"category:{group}"
-        rows.append(_row(key, "category", group.capitalize(), 0, len(assets), expanded))
-        rows[-1]["badge"] = str(len(assets))
-        if key in expanded:
-            for asset in assets:
-                rows.append(
-                    _row(asset.asset_id, "asset", asset.name or asset.asset_id, 1, 0, set())
-                )
     return rows
 
 
@@ -360,48 +344,3 @@ class ProjectBrowser(pn.viewable.Viewer):
             if found.kind == "scene" and found.chapter is not None:
                 fallback = found.chapter.id
             self.session.select(fallback or self.session.store.project.id)
-
-
-class AssetBrowser(pn.viewable.Viewer):
-    """The asset library by category: characters, locations, styles and music."""
-
-    session = param.ClassSelector(class_=StudioSession, doc="The studio session.")
-    expanded = param.List(
-        default=[f"category:{g}" for g in ASSET_GROUPS], doc="Expanded categories."
-    )
-
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        self.tree = ProjectTree(label="Assets")
-        self.tree.on_action(self._on_action)
-        self.tree.param.watch(self._on_select, "selected")
-        self.session.param.watch(self._draw, ["store", "revision"])
-        self.session.param.watch(self._on_selected, "selected")
-        self._draw()
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(self.tree, sizing_mode="stretch_width")
-
-    def _draw(self, *_: Any) -> None:
-        store = self.session.store
-        rows = asset_rows(store.project, set(self.expanded)) if store is not None else []
-        if rows != self.tree.nodes:
-            self.tree.nodes = rows
-
-    def _on_action(self, action: str, ident: str, msg: dict[str, Any]) -> None:
-        if action == "toggle":
-            if ident in self.expanded:
-                self.expanded = [i for i in self.expanded if i != ident]
-            else:
-                self.expanded = [*self.expanded, ident]
-            self._draw()
-
-    def _on_select(self, event: param.parameterized.Event) -> None:
-        if event.new and not event.new.startswith("category:"):
-            self.session.select(event.new)
-
-    def _on_selected(self, event: param.parameterized.Event) -> None:
-        found = self.session.find(event.new)
-        wanted = event.new if found is not None and found.kind == "asset" else ""
-        if self.tree.selected != wanted:
-            self.tree.selected = wanted

@@ -150,3 +150,16 @@ class SceneView(pn.viewable.Viewer):
                 self.session.sync()
         elif action == "cancel":
             self.session.cancel(str(msg.get("task") or ""))
+        elif action == "cast" and isinstance(msg.get("asset"), str):
+            self.cast(msg["asset"], ident)
+
+    def cast(self, asset_id: str, shot_id: str) -> None:
+        """Use an asset (dropped from the asset browser) in a shot."""
+        store = self.session.store
+        if store is None:
+            return
+        with self.session.reporting("Casting"):
+            shot = store.assets.cast(asset_id, shot_id)
+            asset = store.assets.get(asset_id)
+            self.session.notify("success", f"{asset.name} cast in {shot.title or 'the shot'}")
+            self.session.sync()

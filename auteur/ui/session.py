@@ -389,6 +389,61 @@ class StudioSession(param.Parameterized):
 
         threading.Thread(target=submit, name="auteur-submit", daemon=True).start()
 
+    def generate_character(self, asset_id: str, kind: str = "face", name: str = "") -> None:
+        """Render a character's base face (`kind` ``face``) or a variation in the background;
+        the picture is filed on the character when it arrives."""
+        found = self.find(asset_id)
+        store = self.store
+        if found is None or found.kind != "asset" or store is None:
+            return
+        what = "base face" if kind == "face" else f"{kind} {name}".strip()
+        label = f"{found.item.name}: {what}"
+        if self.engine is None:
+            self.notify("error", f"Generating {label} failed: no render engine is set up")
+            return
+        placeholder = f"submitting:{asset_id}:{kind}:{name}"
+        self.tasks.start(placeholder, asset_id, label, step="starting the render engine")
+        self.expand_progress = True
+
+        def submit() -> None:
+            try:
+                service = self._render_service(store)
+                handle = service.submit_character(asset_id, kind=kind, name=name)
+            except Exception as exc:
+                error = exc
+                self.call_soon(lambda: self._submit_failed(placeholder, label, error))
+                return
+            self.call_soon(lambda: self.tasks.rename(placeholder, handle.job_id))
+
+        threading.Thread(target=submit, name="auteur-submit", daemon=True).start()
+
+    def train_lora(self, asset_id: str) -> None:
+        """Train a LoRA for a character in the background; its progress arrives as
+        `character_lora_status` events and the trained file is filed on the character."""
+        found = self.find(asset_id)
+        store = self.store
+        if found is None or found.kind != "asset" or store is None:
+            return
+        name = found.item.name
+        if self.engine is None:
+            self.notify("error", f"Training {name}'s LoRA failed: no render engine is set up")
+            return
+        engine = self.engine
+        self.notify("info", f"Training a LoRA for {name}…", duration=3000)
+
+        def train() -> None:
+            try:
+                from ..render.training import train_character_lora  # loads the ML stack
+
+                train_character_lora(store, asset_id, cluster=engine.cluster())
+            except Exception as exc:
+                error = exc
+                self.call_soon(lambda: self.report(f"Training {name}'s LoRA", error))
+                return
+            self.call_soon(lambda: self.notify("success", f"{name}'s LoRA is trained"))
+
+        threading.Thread(target=train, name="auteur-train", daemon=True).start()
+
     def _submit_failed(self, placeholder: str, label: str, exc: BaseException) -> None:
         self.tasks.fail(placeholder, describe_error(exc))
         self.report(f"Generating {label}", exc)

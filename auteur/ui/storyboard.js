@@ -37,6 +37,25 @@ export function render({ model, el }) {
     item.dataset.shotId = shot.id;
     item.tabIndex = 0;
     item.addEventListener("click", () => send({ action: "select", id: shot.id }));
+    // An asset dragged from the asset browser is cast into the shot it is dropped on.
+    const isAsset = (event) =>
+      event.dataTransfer && [...event.dataTransfer.types].includes("application/x-auteur-asset");
+    item.addEventListener("dragover", (event) => {
+      if (isAsset(event)) {
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "copy";
+        item.classList.add("au-drop-target");
+      }
+    });
+    item.addEventListener("dragleave", () => item.classList.remove("au-drop-target"));
+    item.addEventListener("drop", (event) => {
+      item.classList.remove("au-drop-target");
+      if (isAsset(event)) {
+        event.preventDefault();
+        const asset = event.dataTransfer.getData("application/x-auteur-asset");
+        send({ action: "cast", id: shot.id, asset });
+      }
+    });
     item.addEventListener("keydown", (event) => {
       if (event.target === item && (event.key === "Enter" || event.key === " ")) {
         event.preventDefault();

@@ -29,7 +29,12 @@ __all__ = [
 ENTRY_POINT_GROUP = "auteur.pipelines"
 
 #: Pipelines that ship with the package; entry points of the same name take precedence.
-BUILTIN_PIPELINES = {"previz": "auteur.render.pipelines.previz:PrevizPipeline"}
+BUILTIN_PIPELINES = {
+    "previz": "auteur.render.pipelines.previz:PrevizPipeline",
+    # Need the `diffusion` extra (torch, diffusers, peft), imported only when a job runs.
+    "diffusion": "auteur.render.pipelines.diffusion:DiffusionPipeline",
+    "lora-training": "auteur.render.pipelines.lora_training:LoraTrainingPipeline",
+}
 
 
 @runtime_checkable

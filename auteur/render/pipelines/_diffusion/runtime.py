@@ -1,0 +1,362 @@
+"""The torch side of the diffusion pipelines: loading models, applying LoRAs, denoising and
+training. Imported only when a diffusion pipeline runs."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Models come from the workspace only: nothing may reach for the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import torch
+from PIL import Image
+
+from ...contract import PipelineError
+from .models import LORA_METADATA_BASE, LORA_METADATA_CROSS_ATTENTION, ModelInfo
+
+__all__ = [
+    "AppliedLora",
+    "LoadedModel",
+    "apply_loras",
+    "generate",
+    "load_model",
+    "pick_device",
+    "train_lora",
+]
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+_load_lock = threading.Lock()
+
+
+def pick_device(requested: str) -> str:
+    """``cuda`` or ``cpu``; ``auto`` takes the GPU when there is one."""
+    if requested in ("", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise PipelineError(f"the pipeline asks for device {requested!r}, but no GPU is visible")
+    return requested
+
+
+def pick_dtype(requested: str, device: str) -> torch.dtype:
+    """The weights' precision: half on a GPU, full on the CPU, unless named."""
+    if requested in ("", "auto"):
+        return torch.float16 if device.startswith("cuda") else torch.float32
+    if requested not in _DTYPES:
+        raise PipelineError(f"unknown dtype {requested!r}; use one of {', '.join(_DTYPES)}")
+    return _DTYPES[requested]
+
+
+@dataclass
+class AppliedLora:
+    """A LoRA file to apply with its strength."""
+
+    path: Path
+    sha256: str
+    strength: float
+    shown: str
+
+
+class LoadedModel:
+    """A diffusers pipeline kept loaded in this worker process, with the LoRAs it holds."""
+
+    def __init__(self, info: ModelInfo, pipe: Any, device: str, dtype: torch.dtype) -> None:
+        self.info = info
+        self.pipe = pipe
+        self.device = device
+        self.dtype = dtype
+        self.lock = threading.Lock()
+        self.adapters: set[str] = set()
+        self.ip_adapter: str | None = None
+        self.default_scheduler = pipe.scheduler
+
+
+_models: dict[tuple[str, str, str, str], LoadedModel] = {}
+
+
+def _quiet(pipe: Any) -> None:
+    pipe.set_progress_bar_config(disable=True)
+
+
+def load_model(info: ModelInfo, device: str, dtype: torch.dtype) -> LoadedModel:
+    """The model at `info`, loaded once per process and device."""
+    key = (str(info.path), info.sha256, device, str(dtype))
+    with _load_lock:
+        loaded = _models.get(key)
+        if loaded is not None:
+            return loaded
+        # One model at a time per process: a GPU holds few of them.
+        _models.clear()
+        from diffusers import DiffusionPipeline, StableDiffusionPipeline
+        from diffusers.utils import logging as diffusers_logging
+        from transformers.utils import logging as transformers_logging
+
+        # Workers log to files: progress goes through the job's context, not bars.
+        diffusers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()
+
+        try:
+            if info.path.is_dir():
+                pipe = DiffusionPipeline.from_pretrained(
+                    info.path, dtype=dtype, local_files_only=True, safety_checker=None
+                )
+            else:
+                pipe = StableDiffusionPipeline.from_single_file(
+                    info.path, dtype=dtype, local_files_only=True
+                )
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise PipelineError(f"cannot load diffusion model {info.path}: {exc}") from exc
+        pipe.to(device)
+        _quiet(pipe)
+        loaded = _models[key] = LoadedModel(info, pipe, device, dtype)
+        return loaded
+
+
+@contextmanager
+def _several_adapters() -> Iterator[None]:
+    """Holding several adapters is the point here (one per character), not a mistake."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Already found a `peft_config`", UserWarning)
+        yield
+
+
+def _adapter_name(lora: AppliedLora) -> str:
+    return "lora_" + lora.sha256[:16]
+
+
+def apply_loras(model: LoadedModel, loras: Sequence[AppliedLora]) -> None:
+    """Make exactly `loras` active, at their strengths; each file loads once per model."""
+    from safetensors.torch import load_file
+
+    pipe = model.pipe
+    for lora in loras:
+        name = _adapter_name(lora)
+        if name in model.adapters:
+            continue
+        try:
+            with _several_adapters():
+                pipe.load_lora_weights(load_file(str(lora.path)), adapter_name=name)
+        except (ValueError, RuntimeError, KeyError) as exc:
+            raise PipelineError(
+                f"LoRA {lora.shown} does not fit {model.info.path.name}: {exc}"
+            ) from exc
+        model.adapters.add(name)
+    if not model.adapters:
+        return
+    if loras:
+        pipe.enable_lora()
+        pipe.set_adapters([_adapter_name(x) for x in loras], [x.strength for x in loras])
+    else:
+        pipe.disable_lora()
+
+
+def use_scheduler(model: LoadedModel, name: str) -> str:
+    """Switch to the scheduler class `name` (empty: the model's own); return the class name."""
+    if not name:
+        model.pipe.scheduler = model.default_scheduler
+        return type(model.default_scheduler).__name__
+    import diffusers
+
+    scheduler_class = getattr(diffusers, name, None)
+    if scheduler_class is None or not hasattr(scheduler_class, "from_config"):
+        raise PipelineError(f"unknown scheduler {name!r}")
+    if type(model.pipe.scheduler).__name__ != name:
+        model.pipe.scheduler = scheduler_class.from_config(model.default_scheduler.config)
+    return name
+
+
+def use_ip_adapter(model: LoadedModel, folder: Path, weight_name: str, subfolder: str) -> None:
+    """Load the IP-Adapter weights at `folder` into the model, once."""
+    ident = f"{folder}/{subfolder}/{weight_name}"
+    if model.ip_adapter == ident:
+        return
+    if not hasattr(model.pipe, "load_ip_adapter"):
+        raise PipelineError(f"{model.info.path.name} does not support IP-Adapter images")
+    try:
+        model.pipe.load_ip_adapter(
+            str(folder), subfolder=subfolder, weight_name=weight_name, local_files_only=True
+        )
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise PipelineError(f"cannot load IP-Adapter {folder}: {exc}") from exc
+    model.ip_adapter = ident
+
+
+def generate(
+    model: LoadedModel,
+    *,
+    prompt: str,
+    negative_prompt: str,
+    width: int,
+    height: int,
+    steps: int,
+    guidance: float,
+    seed: int,
+    on_step: Callable[[int, int], None],
+    ip_adapter_images: list[Image.Image] | None = None,
+    ip_adapter_scale: float = 0.6,
+) -> Image.Image:
+    """Denoise one image; `on_step(done, total)` runs after each step and may raise to stop."""
+    pipe = model.pipe
+
+    def callback(_pipe: Any, index: int, _timestep: Any, kwargs: dict[str, Any]) -> dict:
+        on_step(index + 1, steps)
+        return kwargs
+
+    options: dict[str, Any] = {}
+    if ip_adapter_images:
+        pipe.set_ip_adapter_scale(ip_adapter_scale)
+        options["ip_adapter_image"] = ip_adapter_images
+    # The generator lives on the CPU so a seed gives the same noise on any device.
+    generator = torch.Generator("cpu").manual_seed(int(seed))
+    with torch.inference_mode():
+        result = pipe(
+            prompt=prompt,
+            negative_prompt=negative_prompt or None,
+            width=width,
+            height=height,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=generator,
+            callback_on_step_end=callback,
+            **options,
+        )
+    return result.images[0]
+
+
+def encode_png(image: Image.Image, compress_level: int = 6) -> bytes:
+    """PNG bytes of `image`."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- training
+
+
+@dataclass
+class TrainingSetup:
+    """What a LoRA training run needs."""
+
+    images: list[Image.Image]
+    caption: str
+    steps: int
+    rank: int
+    learning_rate: float
+    resolution: int
+    seed: int
+
+
+def _image_tensor(image: Image.Image, resolution: int) -> torch.Tensor:
+    from PIL import ImageOps
+
+    fitted = ImageOps.fit(image.convert("RGB"), (resolution, resolution))
+    data = torch.frombuffer(bytearray(fitted.tobytes()), dtype=torch.uint8)
+    pixels = data.view(resolution, resolution, 3).permute(2, 0, 1).float()
+    return pixels / 127.5 - 1.0
+
+
+def train_lora(
+    model: LoadedModel, setup: TrainingSetup, on_step: Callable[[int, int], None]
+) -> bytes:
+    """Train a LoRA on the model's UNet; return the ``.safetensors`` bytes (diffusers format).
+
+    The model's own weights stay as they were: the adapter is removed afterwards.
+    """
+    from diffusers import DDPMScheduler
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import save
+
+    pipe = model.pipe
+    unet = getattr(pipe, "unet", None)
+    if unet is None:
+        raise PipelineError(
+            f"{model.info.path.name} has no UNet; LoRA training supports UNet models (SD, SDXL)"
+        )
+    vae, text_encoder = pipe.vae, pipe.text_encoder
+    # Training adds noise at any timestep, which a sampling scheduler cannot do on its own.
+    noise_scheduler = DDPMScheduler.from_config(model.default_scheduler.config)
+    device = model.device
+    generator = torch.Generator("cpu").manual_seed(setup.seed)
+    adapter = "auteur_training"
+    with _several_adapters():
+        unet.add_adapter(
+            LoraConfig(
+                r=setup.rank,
+                lora_alpha=setup.rank,
+                init_lora_weights="gaussian",
+                target_modules=["to_k", "to_q", "to_v", "to_out.0"],
+            ),
+            adapter_name=adapter,
+        )
+    try:
+        # Only the new adapter learns: the loaded model serves renders afterwards, unchanged.
+        unet.requires_grad_(False)
+        unet.enable_adapters()
+        unet.set_adapters([adapter])
+        trainable = [p for name, p in unet.named_parameters() if f".{adapter}." in name]
+        if not trainable:
+            raise PipelineError(f"{model.info.path.name} has no attention layers to adapt")
+        for parameter in trainable:
+            # Adapters train in full precision even when the model runs in half.
+            parameter.data = parameter.data.float()
+            parameter.requires_grad_(True)
+        optimizer = torch.optim.AdamW(trainable, lr=setup.learning_rate)
+        with torch.no_grad():
+            tokens = pipe.tokenizer(
+                [setup.caption],
+                padding="max_length",
+                max_length=pipe.tokenizer.model_max_length,
+                truncation=True,
+                return_tensors="pt",
+            ).input_ids.to(device)
+            text = text_encoder(tokens)[0]
+            pixels = torch.stack([_image_tensor(i, setup.resolution) for i in setup.images])
+            latents_all = vae.encode(pixels.to(device, model.dtype)).latent_dist.sample(
+                generator=generator
+            )
+            latents_all = latents_all * vae.config.scaling_factor
+        total = noise_scheduler.config.num_train_timesteps
+        unet.train()
+        for step in range(setup.steps):
+            index = step % len(setup.images)
+            latents = latents_all[index : index + 1]
+            noise = torch.randn(latents.shape, generator=generator).to(device, latents.dtype)
+            timestep = torch.randint(0, total, (1,), generator=generator).to(device)
+            noisy = noise_scheduler.add_noise(latents, noise, timestep)
+            with torch.autocast(device.split(":")[0], enabled=model.dtype != torch.float32):
+                predicted = unet(noisy, timestep, text).sample
+            loss = torch.nn.functional.mse_loss(predicted.float(), noise.float())
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            on_step(step + 1, setup.steps)
+        unet.eval()
+        layers = convert_state_dict_to_diffusers(
+            get_peft_model_state_dict(unet, adapter_name=adapter)
+        )
+        tensors = {
+            f"unet.{name}": tensor.detach().to("cpu", torch.float32).contiguous()
+            for name, tensor in layers.items()
+        }
+    finally:
+        unet.delete_adapters(adapter)
+        for parameter in unet.parameters():
+            parameter.requires_grad_(False)
+    metadata = {
+        LORA_METADATA_BASE: model.info.sha256,
+        LORA_METADATA_CROSS_ATTENTION: str(unet.config.cross_attention_dim),
+        "auteur.caption": setup.caption,
+        "auteur.rank": str(setup.rank),
+        "auteur.steps": str(setup.steps),
+    }
+    return save(tensors, metadata=metadata)
