@@ -8,10 +8,10 @@ from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
 from ..model import Asset, Character, Music
 from ..storage import ProjectStore
+from ._component import ActionComponent
 from .session import ASSET_GROUPS, StudioSession
 from .thumbs import image_uri
 from .uploads import UploadReceiver
@@ -26,7 +26,7 @@ UNFILED = "Unfiled"
 ALL_FOLDERS = "All folders"
 
 
-class AssetGrid(JSComponent):
+class AssetGrid(ActionComponent):
     """The thumbnails of one category, by folder, with a drop zone for uploads."""
 
     folders = param.List(default=[], doc="Folders shown: name and items (id, name, thumb...).")
@@ -37,20 +37,6 @@ class AssetGrid(JSComponent):
 
     _esm = _HERE / "asset_browser.js"
     _stylesheets = [(_HERE / "asset_browser.css").read_text(encoding="utf-8")]
-
-    def __init__(self, **params: Any) -> None:
-        params.setdefault("sizing_mode", "stretch_width")
-        super().__init__(**params)
-        self._handlers: list[Any] = []
-
-    def on_action(self, handler: Any) -> None:
-        """Call `handler(message)` for select and upload messages."""
-        self._handlers.append(handler)
-
-    def _handle_msg(self, msg: Any) -> None:
-        if isinstance(msg, dict) and isinstance(msg.get("action"), str):
-            for handler in self._handlers:
-                handler(msg)
 
 
 def asset_thumbnail(store: ProjectStore, asset: Asset, box: int = 128) -> str:

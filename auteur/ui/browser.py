@@ -7,9 +7,9 @@ from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
 from ..model import Project, shot_code
+from ._component import ActionComponent
 from .session import Selection, StudioSession
 
 __all__ = ["ProjectBrowser", "ProjectTree", "project_rows"]
@@ -18,7 +18,7 @@ _HERE = Path(__file__).parent
 _DEFAULTS = {"chapter": "New chapter", "scene": "New scene", "shot": "New shot"}
 
 
-class ProjectTree(JSComponent):
+class ProjectTree(ActionComponent):
     """A tree drawn in the browser from the rows of its expanded items only."""
 
     nodes = param.List(default=[], doc="Visible rows: id, kind, label, depth, expandable...")
@@ -28,19 +28,10 @@ class ProjectTree(JSComponent):
     _esm = _HERE / "tree.js"
     _stylesheets = [(_HERE / "tree.css").read_text(encoding="utf-8")]
 
-    def __init__(self, **params: Any) -> None:
-        params.setdefault("sizing_mode", "stretch_width")
-        super().__init__(**params)
-        self._handlers: list[Any] = []
-
-    def on_action(self, handler: Any) -> None:
-        """Call `handler(action, id, message)` for toggle, move, rename and delete requests."""
-        self._handlers.append(handler)
-
-    def _handle_msg(self, msg: Any) -> None:
-        if isinstance(msg, dict) and isinstance(msg.get("id"), str):
-            for handler in self._handlers:
-                handler(msg.get("action"), msg["id"], msg)
+    def _deliver(self, handler: Any, msg: dict[str, Any]) -> None:
+        """`handler(action, id, message)` for toggle, move, rename and delete requests."""
+        if isinstance(msg.get("id"), str):
+            handler(msg.get("action"), msg["id"], msg)
 
 
 def _row(item_id: str, kind: str, label: str, depth: int, children: int, expanded: set[str]):

@@ -8,11 +8,11 @@ from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
 from ..model import NarrativeStructure, Quality
 from ..storage import ProjectStore, ProjectSummary
 from ..storage.names import check_name, safe_folder_name
+from ._component import ActionComponent
 from .session import StudioSession, describe_error
 from .thumbs import image_uri
 
@@ -21,7 +21,7 @@ __all__ = ["GalleryGrid", "NewProjectDialog", "ProjectGallery"]
 _HERE = Path(__file__).parent
 
 
-class GalleryGrid(JSComponent):
+class GalleryGrid(ActionComponent):
     """The grid of project cards, drawn in the browser from plain data."""
 
     projects = param.List(default=[], doc="One dict per project: name, path, thumb, facts.")
@@ -29,19 +29,10 @@ class GalleryGrid(JSComponent):
     _esm = _HERE / "gallery.js"
     _stylesheets = [(_HERE / "gallery.css").read_text(encoding="utf-8")]
 
-    def __init__(self, **params: Any) -> None:
-        params.setdefault("sizing_mode", "stretch_width")
-        super().__init__(**params)
-        self._handlers: list[Any] = []
-
-    def on_action(self, handler: Any) -> None:
-        """Call `handler(action, path)` when the user opens or deletes a project."""
-        self._handlers.append(handler)
-
-    def _handle_msg(self, msg: Any) -> None:
-        if isinstance(msg, dict) and isinstance(msg.get("path"), str):
-            for handler in self._handlers:
-                handler(msg.get("action"), msg["path"])
+    def _deliver(self, handler: Any, msg: dict[str, Any]) -> None:
+        """`handler(action, path)` when the user opens or deletes a project."""
+        if isinstance(msg.get("path"), str):
+            handler(msg.get("action"), msg["path"])
 
 
 class NewProjectDialog(pn.viewable.Viewer):

@@ -7,10 +7,10 @@ from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
 from ..model import Quality, Scene, shot_code
 from ..storage import ProjectStore
+from ._component import ActionComponent
 from .session import StudioSession
 from .thumbs import take_uri
 
@@ -19,7 +19,7 @@ __all__ = ["SceneView", "Storyboard", "storyboard_cards"]
 _HERE = Path(__file__).parent
 
 
-class Storyboard(JSComponent):
+class Storyboard(ActionComponent):
     """The grid of shot cards, drawn in the browser from plain data."""
 
     title = param.String(default="", doc="Heading above the grid.")
@@ -31,20 +31,6 @@ class Storyboard(JSComponent):
 
     _esm = _HERE / "storyboard.js"
     _stylesheets = [(_HERE / "storyboard.css").read_text(encoding="utf-8")]
-
-    def __init__(self, **params: Any) -> None:
-        params.setdefault("sizing_mode", "stretch_width")
-        super().__init__(**params)
-        self._handlers: list[Any] = []
-
-    def on_action(self, handler: Any) -> None:
-        """Call `handler(message)` for select, generate, set_active and cancel requests."""
-        self._handlers.append(handler)
-
-    def _handle_msg(self, msg: Any) -> None:
-        if isinstance(msg, dict) and isinstance(msg.get("action"), str):
-            for handler in self._handlers:
-                handler(msg)
 
 
 def storyboard_cards(store: ProjectStore, scene: Scene) -> list[dict[str, Any]]:
