@@ -206,6 +206,29 @@ def _with_pipeline_facts(recipe: Recipe, metadata: dict[str, Any]) -> Recipe:
     return recipe.model_copy(update={"parameters": {**recipe.parameters, **facts}})
 
 
+def _new_record(job: RenderJob, prompt: Any, params: dict[str, Any], subject: str) -> _Record:
+    """The record of a job about to be sent: its recipe and its status."""
+    recipe = Recipe(
+        pipeline_id=job.pipeline.pipeline_id,
+        quality=job.quality,
+        prompt=prompt.text,
+        composite_prompt=prompt.to_data(),
+        seed=job.seed,
+        parameters=params,
+        source_assets={item.path: item.sha256 for item in job.inputs},
+    )
+    status = JobStatus(
+        job_id=job.job_id,
+        shot_id=subject,
+        node_id=job.node_id,
+        shot_code=prompt.shot_code,
+        quality=job.quality,
+        pipeline_id=job.pipeline.pipeline_id,
+        submitted_at=time.time(),
+    )
+    return _Record(job=job, recipe=recipe, status=status)
+
+
 @dataclass
 class _Record:
     job: RenderJob
@@ -432,25 +455,7 @@ class RenderService:
             inputs=inputs,
             project_root=str(self.store.path) if self.shared_workspace else None,
         )
-        recipe = Recipe(
-            pipeline_id=config.pipeline_id,
-            quality=tier,
-            prompt=prompt.text,
-            composite_prompt=prompt.to_data(),
-            seed=job.seed,
-            parameters=params,
-            source_assets={item.path: item.sha256 for item in inputs},
-        )
-        status = JobStatus(
-            job_id=job.job_id,
-            shot_id=character.asset_id,
-            node_id=job.node_id,
-            shot_code=prompt.shot_code,
-            quality=tier,
-            pipeline_id=config.pipeline_id,
-            submitted_at=time.time(),
-        )
-        return _Record(job=job, recipe=recipe, status=status)
+        return _new_record(job, prompt, params, subject=character.asset_id)
 
     def _launch(self, prepared: list[_Record]) -> list[RenderHandle]:
         """Send prepared jobs to the cluster, grouped by the resources they need."""
@@ -533,25 +538,7 @@ class RenderService:
             inputs=inputs,
             project_root=str(self.store.path) if self.shared_workspace else None,
         )
-        recipe = Recipe(
-            pipeline_id=config.pipeline_id,
-            quality=tier,
-            prompt=prompt.text,
-            composite_prompt=prompt.to_data(),
-            seed=job.seed,
-            parameters=params,
-            source_assets={item.path: item.sha256 for item in inputs},
-        )
-        status = JobStatus(
-            job_id=job.job_id,
-            shot_id=shot.id,
-            node_id=job.node_id,
-            shot_code=prompt.shot_code,
-            quality=tier,
-            pipeline_id=config.pipeline_id,
-            submitted_at=time.time(),
-        )
-        return _Record(job=job, recipe=recipe, status=status)
+        return _new_record(job, prompt, params, subject=shot.id)
 
     def _input(self, relative: str) -> JobInput:
         path = self.store.path / relative
