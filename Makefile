@@ -26,7 +26,7 @@ studio: $(STAMP) ## Open the studio on the embedded default with a demo project
 	$(BIN)/auteur studio
 
 lab: $(STAMP) ## Start JupyterLab on 127.0.0.1 in notebooks/
-	@echo "JupyterLab integration arrives with the notebook issue; until then use the 'auteur' command."
+	$(BIN)/auteur lab
 
 test: $(STAMP) ## Create the environment if needed, then run every test
 	$(BIN)/python -m pytest

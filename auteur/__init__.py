@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 __all__ = ["ProjectStore", "Settings", "Workspace", "load_settings"]
 
 _LAZY = {
-    "Workspace": ("auteur.storage", "Workspace"),
+    "Workspace": ("auteur.notebook", "Workspace"),
     "ProjectStore": ("auteur.storage", "ProjectStore"),
     "Settings": ("auteur.config", "Settings"),
     "load_settings": ("auteur.config", "load_settings"),

@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..model import describe_validation_error
 from ..storage import GitError, StoreError
-from . import doctor, documents, editorial, hierarchy, projects, render, studio
+from . import doctor, documents, editorial, hierarchy, lab, projects, render, studio
 from .assets import asset_app, take_app
 
 __all__ = ["app", "describe_error", "main"]
@@ -65,6 +65,8 @@ app.add_typer(take_app, name="take", rich_help_panel="Assets and takes")
 app.add_typer(editorial.app)
 app.add_typer(render.app)
 app.command("studio", rich_help_panel="Studio")(studio.studio)
+app.command("lab", rich_help_panel="Notebooks")(lab.lab)
+app.command("batch", rich_help_panel="Notebooks", context_settings=lab.BATCH_SETTINGS)(lab.batch)
 app.add_typer(doctor.app)
 
 

@@ -30,6 +30,7 @@ from ..model import (
     Take,
 )
 from .session import Selection, StudioSession, describe_error
+from .take_strip import TakeStripPane
 from .thumbs import image_uri, take_uri
 
 __all__ = ["FieldEditor", "Inspector"]
@@ -273,6 +274,7 @@ class Inspector(pn.viewable.Viewer):
         self.redo_button.on_click(lambda e: self.session.redo())
         self.header = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10))
         self.preview = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
+        self.take_strip = TakeStripPane(self.session, visible=False)
         self.set_active_button = pn.widgets.Button(
             label="Set as active take", color="primary", visible=False
         )
@@ -294,6 +296,7 @@ class Inspector(pn.viewable.Viewer):
             pn.Row(self.undo_button, self.redo_button),
             self.header,
             self.preview,
+            self.take_strip,
             self.set_active_button,
             *(form.layout for form in self.forms.values()),
             self.details,
@@ -322,6 +325,7 @@ class Inspector(pn.viewable.Viewer):
         for name, form in self.forms.items():
             if form.layout.visible != (name == kind):
                 form.layout.visible = name == kind
+        self._show_take_strip(found)
         if found is None:
             self.header.object = "<p>Nothing selected.</p>"
             self.details.object = ""
@@ -342,6 +346,13 @@ class Inspector(pn.viewable.Viewer):
         self._show_media(found)
         skip = set(EDITABLE.get(kind, ())) | ({"settings"} if kind == "project" else set())
         self.details.object = self._details_html(_read_only_rows(found.item, skip))
+
+    def _show_take_strip(self, found: Selection | None) -> None:
+        is_shot = found is not None and found.kind == "shot"
+        if is_shot and self.take_strip.shot != found.id:
+            self.take_strip.shot = found.id
+            self.take_strip.refresh()
+        self.take_strip.visible = is_shot and bool(found.item.takes)
 
     def _values(self, found: Selection) -> dict[str, Any]:
         item = found.item
