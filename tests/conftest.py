@@ -23,6 +23,22 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     yield
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, for every browser test of the session.
+
+    One Playwright instance per session: its sync API cannot start while another runs.
+    """
+    executable = require_tool("chromium", "the browser tests drive it")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.ui.helpers import launch_chromium
+
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, executable)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def git_tools() -> None:
     """The git and git-lfs command lines, which projects need."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["Film", "TakeList", "Workspace"]
 
 #: Panel extensions the studio's views need in a notebook; `inline` keeps it offline.
-PANEL_EXTENSIONS = ("modal",)
+PANEL_EXTENSIONS = ("modal", "jsoneditor")
 
 
 def panel_extension() -> None:

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from ..model import Character, Framing, Location, Project, Scene, Shot, Style, shot_code
 from ..model._base import CamelModel
+from ..model.canvas import ShotInputs, prompt_notes
 
 __all__ = [
     "FRAMING_PHRASES",
@@ -20,6 +21,7 @@ __all__ = [
     "SceneContext",
     "StyleContext",
     "assemble_prompt",
+    "assemble_shot_prompt",
     "character_prompt",
 ]
 
@@ -207,19 +209,36 @@ def assemble_prompt(project: Project, scene: Scene, shot: Shot) -> CompositeProm
     """Build the composite prompt of `shot` (in `scene`) from the project's assets.
 
     The same inputs always give the same prompt: sections come in a fixed order (direct,
-    identity, aesthetic, context) and assets in the order the shot lists them.
+    identity, aesthetic, context) and assets in the order the shot lists them. Prompt texts
+    wired into the shot's render nodes on the canvas follow its description.
     """
+    inputs = ShotInputs(
+        characters=list(shot.characters),
+        location=shot.location,
+        style=shot.style,
+        notes=prompt_notes(project.canvas, shot.id),
+    )
+    return assemble_shot_prompt(project, scene, shot, inputs)
+
+
+def assemble_shot_prompt(
+    project: Project, scene: Scene, shot: Shot, inputs: ShotInputs
+) -> CompositePrompt:
+    """Build the composite prompt of `shot` from explicit `inputs` (assets and prompt texts)
+    instead of the shot's own casting."""
     code = shot_code(scene, shot)
     assets = project.assets
     characters = [
-        _identity(_find(assets.characters, ref, "character", code)) for ref in shot.characters
+        _identity(_find(assets.characters, ref, "character", code)) for ref in inputs.characters
     ]
-    location = _find(assets.locations, shot.location, "location", code) if shot.location else None
-    style = _find(assets.styles, shot.style, "style", code) if shot.style else None
+    location = (
+        _find(assets.locations, inputs.location, "location", code) if inputs.location else None
+    )
+    style = _find(assets.styles, inputs.style, "style", code) if inputs.style else None
     scene_context = _scene_context(project, scene)
 
     framing = FRAMING_PHRASES.get(shot.framing) if shot.framing else None
-    direct = _clean([shot.description, framing or ""])
+    direct = _clean([shot.description, *inputs.notes, framing or ""])
     identity = _clean([c.phrase() for c in characters])
     aesthetic: list[str] = []
     if style is not None:

@@ -67,6 +67,7 @@ from .names import check_name
 
 if TYPE_CHECKING:
     from .assets import AssetLibrary
+    from .canvas import CanvasStore
     from .takes import TakeStore
 
 __all__ = ["ProjectLockedError", "ProjectStore", "StaleWriteError", "StoreError"]
@@ -265,6 +266,13 @@ class ProjectStore:
     def documents(self) -> Documents:
         """The project's creative documents."""
         return Documents(self)
+
+    @property
+    def canvas(self) -> CanvasStore:
+        """The production canvas: a node graph per scene."""
+        from .canvas import CanvasStore  # it builds on this module
+
+        return CanvasStore(self)
 
     @property
     def assets(self) -> AssetLibrary:

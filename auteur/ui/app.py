@@ -22,6 +22,7 @@ from ..storage import Workspace, check_git_tools
 from .asset_browser import AssetBrowser
 from .asset_view import AssetView
 from .browser import ProjectBrowser
+from .canvas import CanvasView
 from .editorial import EditorialPanel
 from .engine import RenderEngine
 from .gallery import ProjectGallery
@@ -83,15 +84,11 @@ class Studio(pn.viewable.Viewer):
         self.git = GitPanel(session=session)
         self.editorial = EditorialPanel(session=session)
         self.settings_view = SettingsView(session=session)
+        self.canvas = CanvasView(session=session)
         self.main_tabs = pn.Tabs(
             ("Scene view", self.scene_view),
             ("Asset view", self.asset_view),
-            (
-                "Canvas",
-                pn.pane.HTML(
-                    "<p><i>The production canvas is not part of this version of Auteur yet.</i></p>"
-                ),
-            ),
+            ("Canvas", self.canvas),
             ("Editorial", self.editorial),
             ("Git", self.git),
             ("Settings", self.settings_view),

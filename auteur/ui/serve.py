@@ -42,7 +42,7 @@ def _show_error(exc: BaseException) -> None:
 
 def configure_panel() -> None:
     """Panel settings the studio needs: toasts, and errors shown as toasts."""
-    pn.extension("modal", notifications=True)
+    pn.extension("modal", "jsoneditor", notifications=True)
     pn.config.exception_handler = _show_error
 
 

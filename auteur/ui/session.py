@@ -379,7 +379,7 @@ class StudioSession(param.Parameterized):
 
         def submit() -> None:
             try:
-                service = self._render_service(store)
+                service = self.render_service(store)
                 handle = service.submit(shot_id, quality=quality or None)
             except Exception as exc:
                 error = exc
@@ -407,7 +407,7 @@ class StudioSession(param.Parameterized):
 
         def submit() -> None:
             try:
-                service = self._render_service(store)
+                service = self.render_service(store)
                 handle = service.submit_character(asset_id, kind=kind, name=name)
             except Exception as exc:
                 error = exc
@@ -448,7 +448,8 @@ class StudioSession(param.Parameterized):
         self.tasks.fail(placeholder, describe_error(exc))
         self.report(f"Generating {label}", exc)
 
-    def _render_service(self, store: ProjectStore) -> Any:
+    def render_service(self, store: ProjectStore) -> Any:
+        """The render service of `store` for this session, started on first use."""
         with self._render_lock:
             service = self._services.get(id(store))
             if service is None:

@@ -11,7 +11,7 @@ import pytest
 from auteur.config import load_settings
 from auteur.storage import ProjectStore, Workspace
 from tests.support import require_tool
-from tests.ui.helpers import DEEP_QUERY_JS, StudioServer, artifacts_dir, launch_chromium
+from tests.ui.helpers import DEEP_QUERY_JS, StudioServer, artifacts_dir
 
 
 @pytest.fixture(scope="session")
@@ -23,17 +23,6 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
     server = StudioServer(workspace).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, headless."""
-    executable = require_tool("chromium", "the studio's browser tests drive it")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright, executable)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
