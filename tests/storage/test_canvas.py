@@ -191,3 +191,28 @@ def test_nodes_whose_item_was_deleted_can_still_be_removed(film: dict[str, Any])
     store.canvas.remove_node(render["id"])
     store.canvas.remove_node(char["id"])
     assert store.canvas.nodes(film["scene"]) == []
+
+
+def test_a_take_viewer_shows_one_render_nodes_takes(film: dict[str, Any]) -> None:
+    store: ProjectStore = film["store"]
+    char = store.canvas.add_node(film["scene"], "character", film["ava"])
+    one = store.canvas.add_node(film["scene"], "shot", film["one"])
+    two = store.canvas.add_node(film["scene"], "shot", film["two"])
+    viewer = store.canvas.add_node(film["scene"], "take-viewer")
+    edge = store.canvas.connect(one["id"], "takes", viewer["id"], "takes")
+    assert edge["sourceHandle"] == "takes" and edge["targetHandle"] == "takes"
+    # it takes one render node's takes, and nothing but takes
+    with pytest.raises(StoreError, match="takes"):
+        store.canvas.connect(two["id"], "takes", viewer["id"], "takes")
+    with pytest.raises(StoreError):
+        store.canvas.connect(char["id"], "lora", viewer["id"], "takes")
+    assert len(store.canvas.edges(film["scene"])) == 1
+    assert shot(store, film["one"]).characters == []  # takes wiring casts nothing
+
+
+def test_render_node_parameters_are_checked_and_kept(film: dict[str, Any]) -> None:
+    store: ProjectStore = film["store"]
+    render = store.canvas.add_node(film["scene"], "shot", film["one"])
+    store.canvas.update_node(render["id"], quality="low", seed=7, pipeline="previz")
+    data = ProjectStore.open(store.path).canvas.node(render["id"])["data"]
+    assert (data["quality"], data["seed"], data["pipeline"]) == ("low", 7, "previz")
