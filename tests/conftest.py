@@ -23,11 +23,12 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, for every browser test of the session.
+    """Debian's Chromium, headless, for the browser tests of one module.
 
-    One Playwright instance per session: its sync API cannot start while another runs.
+    Shared, and closed at the end of the module: Playwright's sync API cannot start while
+    another instance runs, and while one runs, asyncio.run() cannot either.
     """
     executable = require_tool("chromium", "the browser tests drive it")
     playwright_api = pytest.importorskip("playwright.sync_api")

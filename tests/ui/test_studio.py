@@ -37,7 +37,8 @@ RECORD_PROGRESS_JS = """
     for (const bar of all("[role=progressbar][aria-valuenow]")) {
       window.auteurProgress.push(Number(bar.getAttribute("aria-valuenow")));
     }
-    if (window.auteurProgress.length < 100000) requestAnimationFrame(tick);
+    // A timer, not requestAnimationFrame, which headless Chromium may throttle.
+    if (window.auteurProgress.length < 100000) setTimeout(tick, 10);
   };
   tick();
 }
@@ -199,6 +200,9 @@ def test_inspector_edits_the_shot_and_undo_restores_it(
 
 def test_generate_previz_low_makes_a_take(page, studio_server, studio_project, screenshot):
     store = studio_project(quality="low")
+    # A 4K frame takes the previz pipeline long enough for its progress to be seen moving,
+    # even on a warm cluster.
+    store.update_project(resolution=(3840, 2160))
     scene = store.add_scene("1", "Diner")
     store.add_shot(scene.id, "Ava wipes the counter", framing="medium")
     open_project(page, studio_server, store)
@@ -222,7 +226,8 @@ def test_generate_previz_low_makes_a_take(page, studio_server, studio_project, s
     assert take.is_file()
     assert take.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     seen = page.evaluate("window.auteurProgress")
-    assert seen and min(seen) == 0 and max(seen) > 0, f"the progress bar never moved: {seen[:20]}"
+    # It moved: it showed at least two values on its way (which ones depends on timing).
+    assert len(set(seen)) >= 2 and max(seen) > 0, f"the progress bar never moved: {seen[:20]}"
     expect(page.get_by_label("Task history")).to_contain_text("S01_S01")
     expect(card.get_by_role("button", name="S01_S01 take01 (active)")).to_be_visible()
 
