@@ -20,7 +20,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from ..config import Settings, load_settings
@@ -46,6 +45,7 @@ from ..model.events import EventBus
 from ..model.templates import NarrativeTemplate, builtin_template
 from ._atomic import atomic_write, fsync_dir, is_temp_file
 from ._lazy import LazyList
+from ._lock import LockTimeout, ProjectLock
 from .documents import Documents
 from .git import GitService
 from .manifest import (
@@ -218,7 +218,7 @@ class ProjectStore:
         if not state_dir.is_dir():
             state_dir = self.path / ".auteur"
             state_dir.mkdir(exist_ok=True)
-        self._file_lock = FileLock(state_dir / "auteur.lock", timeout=settings.lock_timeout)
+        self._file_lock = ProjectLock(state_dir / "auteur.lock", timeout=settings.lock_timeout)
         self._revision_file = state_dir / "auteur.revision"
         self._mutex = threading.RLock()
         self._project: Project | None = None
@@ -400,10 +400,10 @@ class ProjectStore:
         try:
             with self._file_lock:
                 yield
-        except Timeout:
+        except LockTimeout:
             raise ProjectLockedError(
                 f"{self.path.name} is locked by another process (waited "
-                f"{self.settings.lock_timeout:g} s for {self._file_lock.lock_file})"
+                f"{self.settings.lock_timeout:g} s for {self._file_lock.path})"
             ) from None
 
     @contextlib.contextmanager
