@@ -70,7 +70,13 @@ if TYPE_CHECKING:
     from .canvas import CanvasStore
     from .takes import TakeStore
 
-__all__ = ["ProjectLockedError", "ProjectStore", "StaleWriteError", "StoreError"]
+__all__ = [
+    "UPDATABLE_FIELDS",
+    "ProjectLockedError",
+    "ProjectStore",
+    "StaleWriteError",
+    "StoreError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +188,11 @@ def _insert(items: list[Any], item: Any, position: int | None) -> None:
 #: The children of each kind of item, left out when its own fields are checked.
 _CHILDREN = {"scenes", "shots", "takes"}
 
-_UPDATABLE = {
-    "chapter": {"title", "description"},
-    "scene": {"title", "description", "emotional_beat"},
-    "shot": {
+#: The fields `ProjectStore.update` changes, by kind of item, in the order forms show them.
+UPDATABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "chapter": ("title", "description"),
+    "scene": ("title", "description", "emotional_beat"),
+    "shot": (
         "title",
         "description",
         "framing",
@@ -195,7 +202,7 @@ _UPDATABLE = {
         "style",
         "quality",
         "active_take",
-    },
+    ),
 }
 
 
@@ -857,7 +864,7 @@ class ProjectStore:
         with self.transaction(expected_revision) as project:
             found = self.locate(address)
             item = found.item
-            allowed = _UPDATABLE[found.kind]
+            allowed = set(UPDATABLE_FIELDS[found.kind])
             unknown = set(fields) - allowed
             if unknown:
                 raise StoreError(

@@ -29,6 +29,7 @@ from ..model import (
     Style,
     Take,
 )
+from ..storage.store import UPDATABLE_FIELDS
 from .session import Selection, StudioSession, describe_error
 from .take_strip import TakeStripPane
 from .thumbs import image_uri, take_uri
@@ -38,19 +39,7 @@ __all__ = ["FieldEditor", "Inspector"]
 #: Fields the inspector lets the user change, by kind; the rest of the model shows read-only.
 EDITABLE: dict[str, tuple[str, ...]] = {
     "project": ("quality", "structure", "fps", "resolution", "aspect_ratio"),
-    "chapter": ("title", "description"),
-    "scene": ("title", "description", "emotional_beat"),
-    "shot": (
-        "title",
-        "description",
-        "framing",
-        "duration",
-        "characters",
-        "location",
-        "style",
-        "quality",
-        "active_take",
-    ),
+    **UPDATABLE_FIELDS,
     "take": (),
     # Assets, by asset type.
     "Character": (
