@@ -88,6 +88,11 @@ def lab(
     typer.echo(f"JupyterLab: http://{host}:{bind}/lab?token={token}")
     typer.echo(f"Notebooks: {folder}  (workspace: {settings.workspace})")
     typer.echo("Press Ctrl+C to stop it.")
+    if os.name == "posix":
+        # Become JupyterLab, so that a signal sent to `auteur lab` (a service manager's SIGTERM)
+        # stops it and its kernels instead of leaving them running.
+        sys.stdout.flush()
+        os.execvpe(argv[0], argv, env)
     try:
         code = subprocess.call(argv, env=env)
     except KeyboardInterrupt:
