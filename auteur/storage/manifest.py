@@ -201,14 +201,11 @@ def _parse_scene_file(raw: bytes, scene_id: str, source: str) -> SceneFile:
 
 def parse_scene(raw: bytes, scene_id: str, source: str) -> list[Shot]:
     """Parse and validate a whole scene file, takes included; it must belong to `scene_id`."""
-    parsed = _parse_scene_file(raw, scene_id, source)
-    for shot in parsed.shots:
-        if not shot.takes and shot.id in parsed.takes:
-            shot.takes = parsed.takes[shot.id]
-    return parsed.shots
+    return _whole_scene(raw, scene_id, source)[0]
 
 
 def _whole_scene(raw: bytes, scene_id: str, source: str) -> tuple[list[Shot], None, int]:
+    """A whole scene file: its shots with their takes, and the journal revision it includes."""
     parsed = _parse_scene_file(raw, scene_id, source)
     for shot in parsed.shots:
         if not shot.takes and shot.id in parsed.takes:
