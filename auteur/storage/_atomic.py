@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import uuid
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "atomic_write", "fsync_dir", "is_temp_file"]
+__all__ = [
+    "TEMP_SUFFIX",
+    "atomic_write",
+    "filesystem_type",
+    "fsync_dir",
+    "is_temp_file",
+    "names_follow_file_fsync",
+]
 
 TEMP_SUFFIX = ".auteur-tmp"
+#: Filesystems where an fsync of a new file also makes its name durable: ext3/ext4 and XFS
+#: commit their metadata journal in order up to the file, and btrfs logs a new file's names
+#: with it. Elsewhere (overlay, network filesystems...) the folder is flushed as well.
+_NAMES_FOLLOW_FILES = frozenset({"ext3", "ext4", "xfs", "btrfs"})
+_types_lock = threading.Lock()
+_types: dict[int, str] = {}
 
 
 def fsync_dir(folder: Path) -> None:
@@ -45,3 +60,33 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def filesystem_type(path: Path) -> str:
+    """The type of the filesystem holding `path` (``ext4``...), or "" where it can't be told."""
+    device = os.stat(path).st_dev
+    with _types_lock:
+        known = _types.get(device)
+    if known is not None:
+        return known
+    found = ""
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mounts:
+                for line in mounts:
+                    # ID parent major:minor root mountpoint options... - type source options
+                    fields = line.split()
+                    major, _, minor = fields[2].partition(":")
+                    if "-" in fields and os.makedev(int(major), int(minor)) == device:
+                        found = fields[fields.index("-") + 1]
+        except (OSError, ValueError, IndexError):
+            found = ""
+    with _types_lock:
+        _types[device] = found
+    return found
+
+
+def names_follow_file_fsync(folder: Path) -> bool:
+    """True where an fsync of a file created in `folder` also makes its name durable, so the
+    folder needs no fsync of its own."""
+    return filesystem_type(folder) in _NAMES_FOLLOW_FILES

@@ -47,6 +47,7 @@ __all__ = [
     "make_thumbnail",
     "move_to_trash",
     "probe",
+    "sha256_of",
     "stage_copy",
     "thumbnail_path",
     "write_claimed",
@@ -156,6 +157,11 @@ def _size(source: Source) -> int:
     return len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
 
 
+def sha256_of(source: Source) -> str:
+    """The sha256 of a file's content (bytes or a path), as hex."""
+    return _sha256(source)
+
+
 def _sha256(source: Source) -> str:
     if isinstance(source, bytes | bytearray):
         return hashlib.sha256(source).hexdigest()
@@ -201,9 +207,8 @@ def _image_info(source: Source) -> MediaInfo | None:
         try:
             # Only the formats Auteur stores: fewer parsers see untrusted bytes.
             with _opened(source) as handle, Image.open(handle, formats=_PIL_FORMATS) as image:
-                image.verify()
-            with _opened(source) as handle, Image.open(handle, formats=_PIL_FORMATS) as image:
                 fmt, (width, height) = image.format or "", image.size
+                image.verify()  # checks the whole file; the image is unusable afterwards
         except Image.DecompressionBombError as exc:
             raise UploadError(f"the image is too large to read safely ({exc})") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
@@ -260,8 +265,11 @@ def _looks_like_text(source: Source) -> bool:
     return all(c.isprintable() or c in "\r\n\t" for c in text)
 
 
-def probe(source: Source) -> MediaInfo:
-    """Read `source` and say what it is: image, audio, video, model weights or other."""
+def probe(source: Source, *, digest: bool = True) -> MediaInfo:
+    """Read `source` and say what it is: image, audio, video, model weights or other.
+
+    Without `digest` the sha256 is left empty, for a caller that computes it at a better time.
+    """
     size = _size(source)
     info = None
     if size:
@@ -277,7 +285,7 @@ def probe(source: Source) -> MediaInfo:
         info.format,
         info.extensions,
         size=size,
-        sha256=_sha256(source),
+        sha256=_sha256(source) if digest else "",
         width=info.width,
         height=info.height,
         duration=info.duration,

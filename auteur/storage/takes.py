@@ -26,7 +26,10 @@ import json
 import logging
 import os
 import re
+import shutil
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import AddressError, Recipe, Take, locate, utcnow
 from ..model.address import shot_code
 from ..model.events import ProjectUpdateEvent
-from ._atomic import fsync_dir
+from ._atomic import fsync_dir, names_follow_file_fsync
 from .media import (
     TRASH_DIR,
     UploadError,
@@ -43,6 +46,7 @@ from .media import (
     make_thumbnail,
     move_to_trash,
     probe,
+    sha256_of,
     thumbnail_path,
     write_claimed,
 )
@@ -61,6 +65,43 @@ _RECORD_EXT = "json"
 _PICTURE_KINDS = ("image", "video")
 # Creates a new file, never opening one that exists: how a take claims its number.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+# Flushes take contents while the caller goes on writing the take's recipe file.
+_flusher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
+
+
+def _reset_flusher() -> None:
+    # A forked child has none of its parent's threads: it starts a pool of its own.
+    global _flusher
+    _flusher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_flusher)
+
+
+@contextlib.contextmanager
+def _flushing(fd: int, data: bytes | bytearray | memoryview | Path) -> Iterator[None]:
+    """Write `data` into `fd` and flush it to disk while the body runs; close `fd` after.
+
+    The flush waits on the disk, so the body's own file work costs almost nothing extra. The
+    take is durable when this returns; on any error the file is closed all the same.
+    """
+    try:
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            if isinstance(data, bytes | bytearray | memoryview):
+                handle.write(data)
+            else:
+                with open(data, "rb") as source:
+                    shutil.copyfileobj(source, handle, 1 << 20)
+        flushed = _flusher.submit(os.fsync, fd)
+        try:
+            yield
+        finally:
+            flushed.result()  # the fd stays open until the flush is over, even on error
+    finally:
+        os.close(fd)
 
 
 def take_folder(chapter: int, scene: int, shot: int) -> str:
@@ -135,19 +176,23 @@ class TakeStore:
         folder_rel = take_folder(found.chapter.number, found.scene.number, found.shot.number)
         folder = self._folder(folder_rel)
         recipe = self._complete_recipe(recipe, project, found.shot)
-        start = max((t.number for t in found.shot.takes), default=0) + 1
+        takes = found.shot.takes  # kept in number order; the claim skips any number in use
+        start = takes[-1].number + 1 if takes else 1
         path, number, fd = self._claim(folder_rel, shot_code(found.scene, found.shot), ext, start)
         rel = f"{folder_rel}/{path.name}"
         try:
-            write_claimed(fd, data)
-            take = Take(number=number, path=rel, recipe=recipe, sha256=info.sha256)
-            take.metadata = {**info.metadata(), "kind": info.kind, "size": info.size}
-            record = {"shotId": found.shot.id, **take.to_data()}
-            # The recipe file is a copy for people and re-runs; the durable record is the
-            # registration in the scene file, so it is not flushed on its own.
-            record_fd = os.open(self._record_path(path), _CREATE, 0o644)
-            write_claimed(record_fd, json.dumps(record, indent=2).encode() + b"\n", durable=False)
-            fsync_dir(folder)  # the take's name is on disk before the take is registered
+            # The digest and the recipe file are made while the take's content is being
+            # flushed. The recipe file is a copy for people and re-runs; the durable record
+            # is the registration in the scene file, so it is not flushed on its own.
+            with _flushing(fd, data):
+                take = Take(number=number, path=rel, recipe=recipe, sha256=sha256_of(data))
+                take.metadata = {**info.metadata(), "kind": info.kind, "size": info.size}
+                record = json.dumps({"shotId": found.shot.id, **take.to_data()}, indent=2)
+                record_fd = os.open(self._record_path(path), _CREATE, 0o644)
+                write_claimed(record_fd, record.encode() + b"\n", durable=False)
+            # The take's name is on disk before the take is registered.
+            if not names_follow_file_fsync(folder):
+                fsync_dir(folder)
         except BaseException:
             path.unlink(missing_ok=True)
             self._record_path(path).unlink(missing_ok=True)
@@ -196,7 +241,7 @@ class TakeStore:
             raise UploadError("take data is empty")
         if size > limit:
             raise UploadError(f"take data is {size:,} bytes; the limit is {limit:,} bytes")
-        info = probe(data)
+        info = probe(data, digest=False)  # add_take hashes it while the take is flushed
         check_take_content(info, ext)
         return info
 

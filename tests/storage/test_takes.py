@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import multiprocessing
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from PIL import Image
 from auteur.config import Settings
 from auteur.model import Recipe, Take
 from auteur.storage import ProjectStore, StoreError, Workspace
+from auteur.storage._atomic import filesystem_type, names_follow_file_fsync
 from auteur.storage.media import TRASH_DIR, UploadError
 from auteur.storage.takes import take_folder, take_name
 
@@ -174,6 +177,41 @@ def test_bad_take_data_is_refused_and_nothing_is_written(
         store.takes.add_take("1/2/1", data, Recipe(), ext=ext)
     assert files_under(store.path) == before
     assert store.locate("1/2/1").shot.takes == []
+
+
+def test_a_take_whose_recipe_cannot_be_written_leaves_nothing_behind(
+    film: ProjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = files_under(film.path)
+    real_open = os.open
+
+    def refuse_recipes(path: Any, flags: int, *args: Any) -> int:
+        if str(path).endswith(".json") and "03_Renders" in str(path):
+            raise OSError(28, "No space left on device")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse_recipes)
+    with pytest.raises(OSError, match="No space left"):
+        film.takes.add_take("1/2/1", png_bytes(), Recipe())
+    monkeypatch.undo()
+    assert files_under(film.path) == before
+    assert film.locate("1/2/1").shot.takes == []
+    # The next take goes in as usual (this process does not retry the failed number).
+    take = film.takes.add_take("1/2/1", png_bytes(), Recipe())
+    assert [t.id for t in film.locate("1/2/1").shot.takes] == [take.id]
+    assert (film.path / take.path).read_bytes() == png_bytes()
+
+
+def test_take_folders_skip_their_own_flush_where_the_filesystem_keeps_names(
+    tmp_path: Path,
+) -> None:
+    kind = filesystem_type(tmp_path)
+    if sys.platform.startswith("linux"):
+        assert kind, "the filesystem of the test folder was not found in /proc/self/mountinfo"
+    assert names_follow_file_fsync(tmp_path) == (kind in ("ext3", "ext4", "xfs", "btrfs"))
+    shm = Path("/dev/shm")
+    if shm.is_dir() and filesystem_type(shm) == "tmpfs":
+        assert not names_follow_file_fsync(shm)  # unknown kinds flush the folder too
 
 
 def test_an_unknown_shot_is_refused(film: ProjectStore) -> None:
