@@ -27,6 +27,22 @@ log = logging.getLogger(__name__)
 
 #: Kinds of asset, by the manifest key that lists them.
 ASSET_GROUPS = ("characters", "locations", "styles", "music")
+#: How long a task's last progress stays on screen when its end arrives in the same tick.
+PROGRESS_SHOWN_MS = 200
+_TASK_ENDS = ("task_success", "task_failed")
+
+
+def _first_end_after_progress(events: list[Any]) -> int:
+    """Where the first task end comes whose task also made progress earlier in `events`
+    (their number when none does)."""
+    moving: set[str] = set()
+    for index, event in enumerate(events):
+        task = getattr(event, "task_id", None)
+        if event.type == "task_progress":
+            moving.add(task)
+        elif event.type in _TASK_ENDS and task in moving:
+            return index
+    return len(events)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -318,9 +334,20 @@ class StudioSession(param.Parameterized):
     def _drain_task_events(self) -> None:
         with self._lock:
             events, self._task_events = self._task_events, []
-        with pn.io.hold():
-            for event in events:
-                self._apply_task_event(event)
+        while events:
+            # A task that finished between two ticks would jump from its start straight to
+            # done: its last progress shows first and its end a moment later.
+            cut = _first_end_after_progress(events)
+            with pn.io.hold():
+                for event in events[:cut]:
+                    self._apply_task_event(event)
+            events = events[cut:]
+            doc = self._doc
+            if events and doc is not None and doc.session_context is not None:
+                with self._lock:
+                    self._task_events[:0] = events  # later events wait behind these
+                doc.add_timeout_callback(self._drain_task_events, PROGRESS_SHOWN_MS)
+                return
 
     def _apply_task_event(self, event: Any) -> None:
         node = getattr(event, "node_id", None)

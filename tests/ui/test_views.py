@@ -21,6 +21,7 @@ from auteur.storage import ProjectStore, Workspace
 from auteur.storage.manifest import scene_file
 from auteur.ui import Studio, project_rows
 from auteur.ui.live import is_project_change
+from auteur.ui.session import _first_end_after_progress
 from auteur.ui.tasks import TaskTracker
 from tests.ui.helpers import wait_for
 
@@ -285,6 +286,18 @@ def test_progress_area_expands_and_toasts_on_task_events(studio, film):
     assert progress.idle.visible
     assert "GPU gone" in progress.history.object
     assert session.messages[-1] == ("error", "S01_S01 failed: GPU gone")
+
+
+def test_a_task_ending_in_the_same_tick_as_its_progress_shows_the_progress_first():
+    progress = TaskProgressEvent(task_id="job-1", progress=0.5)
+    other = TaskProgressEvent(task_id="job-2", progress=0.1)
+    end = TaskSuccessEvent(task_id="job-1")
+    failed = TaskFailedEvent(task_id="job-3", error="x")
+    assert _first_end_after_progress([progress, other, end, other]) == 2
+    # An end whose task made no progress in the batch needs no pause.
+    assert _first_end_after_progress([other, failed, end]) == 3
+    assert _first_end_after_progress([end, progress]) == 2
+    assert _first_end_after_progress([]) == 0
 
 
 # ---------------------------------------------------------------- live updates
