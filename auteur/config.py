@@ -135,6 +135,11 @@ class Settings(CamelModel):
         default=None,
         description="Workers read inputs from the workspace; empty: only on the embedded cluster.",
     )
+    render_check_models: bool = Field(
+        default=True,
+        description="Check diffusion models and LoRAs in the workspace before submitting a "
+        "render; turn off when the models live only on the workers.",
+    )
     render_progress_interval: float = Field(
         default=0.05, ge=0, description="Fewest seconds between two progress reports of a job."
     )

@@ -51,8 +51,17 @@ from ..model import (
 from ..model._base import CamelModel
 from ..storage import ProjectStore
 from .cluster import RenderCluster
-from .contract import JobCancelled, JobInput, JobResult, OutputSpec, PipelineConfig, RenderJob
+from .contract import (
+    JobCancelled,
+    JobInput,
+    JobResult,
+    OutputSpec,
+    PipelineConfig,
+    PipelineError,
+    RenderJob,
+)
 from .dispatcher import Dispatcher, offers
+from .pipelines.diffusion import check_before_submit
 from .prompt import CompositePrompt, assemble_prompt, character_prompt
 from .tasks import JobChannel, cancel_here, run_render_job
 
@@ -455,7 +464,26 @@ class RenderService:
             inputs=inputs,
             project_root=str(self.store.path) if self.shared_workspace else None,
         )
+        self._check(job, None)
         return _new_record(job, prompt, params, subject=character.asset_id)
+
+    def _check(self, job: RenderJob, capabilities: list[dict[str, float]] | None) -> None:
+        """Refuse a job whose model or LoRA is missing or unfitting, before any worker time.
+
+        A job no worker can take is left to fail as such: that is what to fix first.
+        """
+        if not self.settings.render_check_models:
+            return
+        needs = job.pipeline.resources
+        if needs:
+            if capabilities is None:
+                capabilities = self.cluster.worker_resources()
+            if not any(offers(worker, needs) for worker in capabilities):
+                return
+        try:
+            check_before_submit(job, self.store.path, self.settings.workspace)
+        except PipelineError as exc:
+            raise RenderError(f"cannot render {job.shot_code or job.node_id}: {exc}") from None
 
     def _launch(self, prepared: list[_Record]) -> list[RenderHandle]:
         """Send prepared jobs to the cluster, grouped by the resources they need."""
@@ -538,6 +566,7 @@ class RenderService:
             inputs=inputs,
             project_root=str(self.store.path) if self.shared_workspace else None,
         )
+        self._check(job, capabilities)
         return _new_record(job, prompt, params, subject=shot.id)
 
     def _input(self, relative: str) -> JobInput:

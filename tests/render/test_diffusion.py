@@ -19,6 +19,7 @@ from auteur.render import (
     PipelineConfig,
     PipelineError,
     RenderCluster,
+    RenderError,
     RenderJob,
     assemble_prompt,
 )
@@ -242,6 +243,37 @@ def test_the_studio_can_check_a_job_before_submitting_it(studio: ProjectStore) -
         )
     previz = job.model_copy(update={"pipeline": PipelineConfig(pipeline_id="previz")})
     check_before_submit(previz, studio.path, workspace / "elsewhere")  # not a diffusion job
+
+
+def test_the_render_service_refuses_a_missing_model_before_any_worker_time(
+    studio: ProjectStore, cpu_cluster: RenderCluster, make_service
+) -> None:
+    recorder = Recorder()
+    studio.bus.subscribe(recorder)
+    service = make_service(studio, cpu_cluster)
+    with pytest.raises(
+        RenderError, match=r"cannot render S01_S01: diffusion model .*/sdxl is missing"
+    ):
+        service.submit("1/1/1", pipeline=diffusion_config(model="sdxl"))
+    lora = "01_Assets/Characters/anna/lora/sdxl.safetensors"
+    foreign_lora(studio.path / lora, 2048)
+    with_lora(studio, lora)
+    with pytest.raises(RenderError, match=f"LoRA {lora} was trained for a different base"):
+        service.submit("1/1/1", pipeline=diffusion_config())
+    # Nothing reached the cluster: no job was made and no task started.
+    assert service.jobs() == []
+    assert recorder.of("start_generation") == []
+
+
+def test_a_workspace_without_the_models_can_leave_the_check_to_the_workers(
+    studio: ProjectStore, cpu_cluster: RenderCluster, make_service
+) -> None:
+    settings = studio.settings.model_copy(update={"render_check_models": False})
+    service = make_service(studio, cpu_cluster, settings=settings)
+    handle = service.submit("1/1/1", pipeline=diffusion_config(model="sdxl"))
+    status = handle.wait(timeout=60)
+    assert status.state == "failed"
+    assert "AI_Models/sdxl is missing" in (status.error or "")
 
 
 def test_torch_loads_only_when_a_diffusion_job_runs() -> None:

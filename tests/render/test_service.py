@@ -67,8 +67,15 @@ def test_low_quality_falls_back_only_when_no_worker_has_a_gpu(
     film.update_project(quality="standard")
     film.update("1/1/1", quality="low")  # the shot overrides the project's tier
     service = make_service(film, gpu_cluster)
-    handle = service.submit("1/1/1")
-    # A GPU worker exists, so the tier's container pipeline is chosen (and its image is absent).
+    # A GPU worker exists, so the tier's diffusion container is chosen; the workspace lacks
+    # its model, which is said before anything is submitted.
+    with pytest.raises(RenderError, match="AI_Models/stable-diffusion-v1-5 is missing"):
+        service.submit("1/1/1")
+    assert service.jobs() == []
+    # Where only the workers hold the models, the job goes to the GPU worker (and fails
+    # there, since this machine lacks the container image).
+    settings = film.settings.model_copy(update={"render_check_models": False})
+    handle = make_service(film, gpu_cluster, settings=settings).submit("1/1/1")
     status = handle.wait(60)
     assert status.pipeline_id == "auteur-flux:1.0-draft"
     assert status.state == "failed"
