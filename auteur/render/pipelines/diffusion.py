@@ -1,25 +1,35 @@
 """The ``diffusion`` pipeline: text-to-image with diffusers, keeping characters recognisable.
 
 The base model comes from the workspace's ``Library/AI_Models/`` (a diffusers folder or a
-single ``.safetensors`` file), named by the template's ``parameters.model``. Each character's
-LoRA is applied at its strength (several characters, several adapters) and its trigger word is
-already in the composite prompt; IP-Adapter reference images are used when the template names
-IP-Adapter weights. Each denoising step is reported as progress.
+single ``.safetensors`` file), named by the template's ``parameters.model``. A single file
+holds weights only; the configs of its architecture (a diffusers folder: ``model_index.json``
+and each component's configs, weights optional) come from ``parameters.modelConfig``, else
+from a folder named after the file's stem next to it (``sd15/`` beside ``sd15.safetensors``),
+else from the local Hugging Face cache. Nothing is downloaded.
 
-Job parameters (template defaults, overridable per render): ``model``, ``modelsDir``, ``steps``,
-``guidance``, ``scheduler`` (a diffusers class name; empty keeps the model's), ``device``
-(``auto``, ``cuda``, ``cpu``), ``dtype``, ``negativePrompt``, ``width``/``height`` (else the
-project's resolution) and ``scale``, ``ipAdapter`` (``{"model", "subfolder", "weightName"}``).
+Each character's LoRA is applied at its strength (several characters, several adapters) and
+its trigger word is already in the composite prompt; IP-Adapter reference images are used when
+the template names IP-Adapter weights. Each denoising step is reported as progress.
 
-Models and LoRAs are checked before torch loads, so a bad job costs no GPU time. torch itself is
-imported only when a job runs.
+Job parameters (template defaults, overridable per render): ``model``, ``modelConfig`` (for
+a single-file model: a folder relative to the models folder, or absolute), ``modelsDir``,
+``steps``, ``guidance``, ``scheduler`` (a diffusers class name; empty keeps the model's),
+``device`` (``auto``, ``cuda``, ``cpu``), ``dtype``, ``negativePrompt``, ``width``/``height``
+(else the project's resolution) and ``scale``, ``ipAdapter``
+(``{"model", "subfolder", "weightName"}``: a folder in the models folder holding
+``<subfolder>/<weightName>`` and ``<subfolder>/image_encoder/``, as diffusers'
+``load_ip_adapter`` reads them; by default ``models/ip-adapter_sd15.safetensors``).
+
+Models, LoRAs, IP-Adapters and reference images are checked before torch loads, so a bad job
+costs no GPU time. torch itself is imported only when a job runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +38,11 @@ from ._diffusion.models import (
     AI_MODELS_DIR,
     ModelInfo,
     check_lora,
+    file_sha256,
     job_loras,
     model_info,
     models_dir,
+    read_safetensors_header,
 )
 
 __all__ = [
@@ -38,6 +50,7 @@ __all__ = [
     "DEFAULT_STEPS",
     "DiffusionPipeline",
     "DiffusionPlan",
+    "IPAdapterPlan",
     "check_before_submit",
     "plan_job",
 ]
@@ -47,6 +60,10 @@ DEFAULT_GUIDANCE = 7.0
 _MULTIPLE = 8  # latent sizes: the VAE divides each side by 8
 #: How configurations name this pipeline.
 PIPELINE_NAMES = ("diffusion", "auteur.render.pipelines.diffusion:DiffusionPipeline")
+#: Where the h94/IP-Adapter layout keeps things, and so where diffusers looks by default.
+IP_SUBFOLDER = "models"
+IP_WEIGHT_NAME = "ip-adapter_sd15.safetensors"
+IP_IMAGE_ENCODER = "image_encoder"
 
 
 def _size(job: RenderJob) -> tuple[int, int]:
@@ -59,6 +76,31 @@ def _size(job: RenderJob) -> tuple[int, int]:
     if width < _MULTIPLE or height < _MULTIPLE:
         raise PipelineError(f"the image size {width}x{height} is too small for diffusion")
     return width, height
+
+
+@dataclass
+class IPAdapterPlan:
+    """A checked IP-Adapter and the reference images and scale a render gives it."""
+
+    model: str
+    subfolder: str
+    weight_name: str
+    folder: Path
+    weights: Path
+    images: list[str]
+    scale: float
+
+    def recipe(self) -> dict[str, Any]:
+        """What a take's recipe records: enough to find the same files and use them alike."""
+        return {
+            "model": self.model,
+            "subfolder": self.subfolder,
+            "weightName": self.weight_name,
+            "sha256": file_sha256(self.weights),
+            "imageEncoderSha256": _folder_sha256(self.weights.parent / IP_IMAGE_ENCODER),
+            "images": list(self.images),
+            "scale": self.scale,
+        }
 
 
 @dataclass
@@ -75,18 +117,76 @@ class DiffusionPlan:
     device: str
     dtype: str
     negative_prompt: str
-    ip_adapter: dict[str, Any] | None = None
-    ip_adapter_images: list[str] = field(default_factory=list)
-    ip_adapter_scale: float = 0.6
+    ip_adapter: IPAdapterPlan | None = None
 
 
-def _ip_adapter(job: RenderJob) -> tuple[dict[str, Any] | None, list[str], float]:
+def _folder_sha256(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for item in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(item.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(file_sha256(item).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _ip_adapter(job: RenderJob, model: ModelInfo) -> IPAdapterPlan | None:
+    """The IP-Adapter the template names, checked, if a character brings reference images.
+
+    One adapter takes the first such character's images and scale; the others' go unused.
+    """
     configured = job.parameters.get("ipAdapter")
+    if not isinstance(configured, Mapping) or not configured.get("model"):
+        return None
     for character in job.prompt.get("characters") or []:
-        images = list(character.get("ipAdapterImages") or [])
-        if images and isinstance(configured, Mapping) and configured.get("model"):
-            return dict(configured), images, float(character.get("ipAdapterScale", 0.6))
-    return None, [], 0.6
+        images = [str(path) for path in character.get("ipAdapterImages") or []]
+        if images:
+            break
+    else:
+        return None
+    name = str(configured["model"])
+    subfolder = str(configured.get("subfolder", IP_SUBFOLDER) or "")
+    weight_name = str(configured.get("weightName") or IP_WEIGHT_NAME)
+    folder = models_dir(job.parameters, job.project_root) / name
+    weights = folder / subfolder / weight_name
+    _check_ip_adapter(folder, weights, model)
+    return IPAdapterPlan(
+        model=name,
+        subfolder=subfolder,
+        weight_name=weight_name,
+        folder=folder,
+        weights=weights,
+        images=images,
+        scale=float(character.get("ipAdapterScale", 0.6)),
+    )
+
+
+def _check_ip_adapter(folder: Path, weights: Path, model: ModelInfo) -> None:
+    """Refuse an IP-Adapter whose files are missing or made for another base model."""
+    if not folder.is_dir():
+        raise PipelineError(
+            f"IP-Adapter {folder} is missing: put the IP-Adapter folder there "
+            f"(the workspace's {AI_MODELS_DIR.as_posix()})"
+        )
+    if weights.suffix != ".safetensors":
+        raise PipelineError(f"IP-Adapter weights {weights} must be a .safetensors file")
+    if not weights.is_file():
+        raise PipelineError(f"IP-Adapter weights {weights} are missing")
+    header = read_safetensors_header(weights)
+    if not any(k.startswith("image_proj.") for k in header) or not any(
+        k.startswith("ip_adapter.") for k in header
+    ):
+        raise PipelineError(f"{weights} is not an IP-Adapter: no image_proj/ip_adapter weights")
+    encoder = weights.parent / IP_IMAGE_ENCODER / "config.json"
+    if not encoder.is_file():
+        raise PipelineError(f"the IP-Adapter's image encoder {encoder.parent} is missing")
+    key = header.get("ip_adapter.1.to_k_ip.weight")
+    shape = key.get("shape") if isinstance(key, dict) else None
+    width = shape[1] if isinstance(shape, list) and len(shape) == 2 else None
+    expected = model.cross_attention_dim
+    if width is not None and expected is not None and width != expected:
+        raise PipelineError(
+            f"IP-Adapter {weights} was made for a different base model (text width {width}; "
+            f"{model.path.name} has {expected})"
+        )
 
 
 def plan_job(job: RenderJob, lora_file: Any = None) -> DiffusionPlan:
@@ -111,12 +211,6 @@ def plan_job(job: RenderJob, lora_file: Any = None) -> DiffusionPlan:
     if steps < 1:
         raise PipelineError(f"steps must be at least 1, got {steps}")
     width, height = _size(job)
-    ip_adapter, ip_images, ip_scale = _ip_adapter(job)
-    if ip_adapter is not None:
-        folder = models_dir(params, job.project_root) / str(ip_adapter["model"])
-        if not folder.exists():
-            raise PipelineError(f"IP-Adapter weights {folder} are missing")
-        ip_adapter["folder"] = folder
     return DiffusionPlan(
         model=model,
         loras=loras,
@@ -128,9 +222,7 @@ def plan_job(job: RenderJob, lora_file: Any = None) -> DiffusionPlan:
         device=str(params.get("device") or "auto"),
         dtype=str(params.get("dtype") or "auto"),
         negative_prompt=str(params.get("negativePrompt") or ""),
-        ip_adapter=ip_adapter,
-        ip_adapter_images=ip_images,
-        ip_adapter_scale=ip_scale,
+        ip_adapter=_ip_adapter(job, model),
     )
 
 
@@ -140,6 +232,7 @@ class DiffusionPipeline:
     def run(self, job: RenderJob, context: JobContext) -> list[PipelineOutput]:
         context.report(0.0, "checking the model")
         plan = plan_job(job, context.input_path)
+        images = self._ip_images(plan, context)
         context.check_cancelled()
         from ._diffusion import runtime
 
@@ -158,7 +251,11 @@ class DiffusionPipeline:
                 ],
             )
             scheduler = runtime.use_scheduler(model, plan.scheduler)
-            images = self._ip_images(plan, model, context, runtime)
+            ip = plan.ip_adapter
+            if ip is None:
+                runtime.drop_ip_adapter(model)
+            else:
+                runtime.use_ip_adapter(model, ip.folder, ip.weight_name, ip.subfolder)
 
             def on_step(done: int, total: int) -> None:
                 context.report(0.1 + 0.85 * done / total, f"denoising step {done}/{total}")
@@ -175,7 +272,7 @@ class DiffusionPipeline:
                 seed=job.seed,
                 on_step=on_step,
                 ip_adapter_images=images,
-                ip_adapter_scale=plan.ip_adapter_scale,
+                ip_adapter_scale=ip.scale if ip else 0.0,
             )
         context.report(0.97, "encoding")
         data = runtime.encode_png(image, int(job.parameters.get("compressLevel", 6)))
@@ -183,6 +280,7 @@ class DiffusionPipeline:
         recipe = {
             "model": plan.model.path.name,
             "modelSha256": plan.model.sha256,
+            **({"modelConfig": plan.model.config_name} if plan.model.config else {}),
             "loras": [
                 {"path": x["path"], "sha256": x["sha256"], "strength": x["strength"]}
                 for x in plan.loras
@@ -195,7 +293,7 @@ class DiffusionPipeline:
             "height": plan.height,
             "device": device,
             "dtype": str(dtype).removeprefix("torch."),
-            "ipAdapter": plan.ip_adapter["model"] if plan.ip_adapter and images else None,
+            "ipAdapter": ip.recipe() if ip else None,
         }
         return [
             PipelineOutput(
@@ -213,21 +311,20 @@ class DiffusionPipeline:
         ]
 
     @staticmethod
-    def _ip_images(plan: DiffusionPlan, model: Any, context: JobContext, runtime: Any) -> list:
+    def _ip_images(plan: DiffusionPlan, context: JobContext) -> list[Any]:
+        """The IP-Adapter reference images, read before any model loads."""
         if plan.ip_adapter is None:
             return []
-        from PIL import Image
+        from PIL import Image, UnidentifiedImageError
 
-        runtime.use_ip_adapter(
-            model,
-            plan.ip_adapter["folder"],
-            str(plan.ip_adapter.get("weightName") or "ip-adapter_sd15.safetensors"),
-            str(plan.ip_adapter.get("subfolder") or "models"),
-        )
         images = []
-        for path in plan.ip_adapter_images:
-            with Image.open(io.BytesIO(context.read_input(path))) as image:
-                images.append(image.convert("RGB"))
+        for path in plan.ip_adapter.images:
+            data = context.read_input(path)  # names a missing input itself
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    images.append(image.convert("RGB"))
+            except (UnidentifiedImageError, OSError):
+                raise PipelineError(f"IP-Adapter image {path} is not an image") from None
         return images
 
 

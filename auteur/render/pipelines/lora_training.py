@@ -5,7 +5,8 @@ The job names the base model (``parameters.model``, from the workspace's
 inputs). It returns the trained LoRA as ``.safetensors`` bytes; the studio files it into the
 character's ``lora/`` folder. Progress is reported after each training step.
 
-Job parameters: ``model``, ``modelsDir``, ``triggerWord``, ``caption`` (``{trigger}`` is
+Job parameters: ``model``, ``modelConfig`` (the configs of a single-file model, as for the
+``diffusion`` pipeline), ``modelsDir``, ``triggerWord``, ``caption`` (``{trigger}`` is
 replaced; default ``a photo of {trigger}``), ``images`` (project paths, default every input),
 ``steps``, ``rank``, ``learningRate``, ``resolution``, ``device``, ``dtype``.
 """

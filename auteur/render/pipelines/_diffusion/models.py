@@ -2,6 +2,12 @@
 
 Everything here reads files only, so the studio can check a render or a training before it is
 submitted, and a worker can refuse a bad job before it spends any GPU time.
+
+A base model is a diffusers folder or a single ``.safetensors`` checkpoint. A single file holds
+weights only; the configs of its architecture come from the job's ``modelConfig`` (a diffusers
+folder, relative to the models folder or absolute), else from a folder named after the file's
+stem next to it (``sd15/`` beside ``sd15.safetensors``), else from the local Hugging Face cache
+(looked up by the runtime, never downloaded).
 """
 
 from __future__ import annotations
@@ -22,13 +28,16 @@ __all__ = [
     "AI_MODELS_DIR",
     "LORA_METADATA_BASE",
     "LORA_METADATA_CROSS_ATTENTION",
+    "MODEL_CONFIG_HINT",
     "ModelInfo",
     "check_lora",
     "file_sha256",
     "model_info",
     "models_dir",
+    "pipeline_class_name",
     "read_safetensors_header",
     "resolve_model",
+    "resolve_model_config",
 ]
 
 #: Where a workspace keeps its models, relative to its root.
@@ -38,6 +47,14 @@ MODELS_DIR_ENV = "AUTEUR_MODELS_DIR"
 #: Metadata keys Auteur writes into the LoRAs it trains.
 LORA_METADATA_BASE = "auteur.base_model_sha256"
 LORA_METADATA_CROSS_ATTENTION = "auteur.cross_attention_dim"
+#: What to do when a single-file model has no configs; ends the errors that say so.
+MODEL_CONFIG_HINT = (
+    "set parameters.modelConfig to a diffusers folder with its configs "
+    "(model_index.json and each component's config files; the weights are not needed)"
+)
+#: In a single-file (original LDM) checkpoint, the UNet's cross-attention key projections.
+_LDM_UNET_PREFIX = "model.diffusion_model."
+_LDM_CROSS_ATTENTION_KEY = "attn2.to_k.weight"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
 
 _hash_lock = threading.Lock()
@@ -87,6 +104,44 @@ def resolve_model(name: str, folder: Path) -> Path:
     )
 
 
+def resolve_model_config(model: Path, name: str, folder: Path) -> Path | None:
+    """The diffusers folder whose configs describe the single-file model `model`, if any.
+
+    `name` (the job's ``modelConfig``, relative to `folder` or absolute) must exist; without
+    it a folder named after the file's stem next to it is taken when it has a
+    ``model_index.json``. None leaves the lookup to the local Hugging Face cache.
+    """
+    if not name:
+        sibling = model.with_suffix("")
+        return sibling if (sibling / "model_index.json").is_file() else None
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        path = folder / path
+    if not path.exists():
+        raise PipelineError(
+            f"model config {path} for {model.name} is missing: parameters.modelConfig must "
+            "name a diffusers folder with the configs of the model's architecture"
+        )
+    if not (path / "model_index.json").is_file():
+        raise PipelineError(
+            f"model config {path} for {model.name} is not a diffusers folder: "
+            "model_index.json is missing"
+        )
+    return path
+
+
+def pipeline_class_name(config: Path) -> str:
+    """The diffusers pipeline class a config folder's ``model_index.json`` names."""
+    index = config / "model_index.json"
+    try:
+        name = json.loads(index.read_text(encoding="utf-8")).get("_class_name")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PipelineError(f"cannot read {index}: {exc}") from None
+    if not isinstance(name, str) or not name:
+        raise PipelineError(f"{index} names no pipeline class (_class_name)")
+    return name
+
+
 def file_sha256(path: Path) -> str:
     """The sha256 of a file, remembered while the file is unchanged."""
     stat = path.stat()
@@ -117,10 +172,19 @@ def _model_sha256(path: Path) -> str:
 
 
 class ModelInfo:
-    """A base model on disk: where, its digest and what LoRAs must match."""
+    """A base model on disk: where, its digest and what LoRAs must match.
 
-    def __init__(self, path: Path) -> None:
+    `config` is the diffusers folder describing a single-file model (None for a folder, or
+    when the runtime is to look in the local Hugging Face cache); `config_name` names it in
+    recipes (by default its path).
+    """
+
+    def __init__(
+        self, path: Path, config: Path | None = None, config_name: str | None = None
+    ) -> None:
         self.path = path
+        self.config = config
+        self.config_name = config_name or (str(config) if config else None)
         self.cross_attention_dim = self._cross_attention_dim()
 
     @functools.cached_property
@@ -129,20 +193,64 @@ class ModelInfo:
         return _model_sha256(self.path)
 
     def _cross_attention_dim(self) -> int | None:
-        config = self.path / "unet" / "config.json"
-        if not config.is_file():
-            return None
-        try:
-            value = json.loads(config.read_text(encoding="utf-8")).get("cross_attention_dim")
-        except (OSError, ValueError) as exc:
-            raise PipelineError(f"cannot read {config}: {exc}") from None
-        return value if isinstance(value, int) else None
+        if self.path.is_dir():
+            return _configured_cross_attention_dim(self.path)
+        configured = _configured_cross_attention_dim(self.config) if self.config else None
+        stored = _checkpoint_cross_attention_dim(read_safetensors_header(self.path))
+        if configured is not None and stored is not None and configured != stored:
+            # Caught here, the mismatch costs no GPU time; diffusers would fail on the shapes.
+            raise PipelineError(
+                f"the configs in {self.config} do not describe {self.path}: its text width is "
+                f"{stored}, theirs {configured}; {MODEL_CONFIG_HINT}"
+            )
+        return configured if configured is not None else stored
+
+
+def _configured_cross_attention_dim(folder: Path) -> int | None:
+    """The text width in a diffusers folder's ``unet/config.json``, if it has one."""
+    config = folder / "unet" / "config.json"
+    if not config.is_file():
+        return None
+    try:
+        value = json.loads(config.read_text(encoding="utf-8")).get("cross_attention_dim")
+    except (OSError, ValueError) as exc:
+        raise PipelineError(f"cannot read {config}: {exc}") from None
+    return value if isinstance(value, int) else None
+
+
+def _checkpoint_cross_attention_dim(header: Mapping[str, Any]) -> int | None:
+    """The text width of a single-file checkpoint, from a cross-attention key projection.
+
+    The projection's weight has the shape [inner width, text width].
+    """
+    for name, entry in header.items():
+        if name.startswith(_LDM_UNET_PREFIX) and name.endswith(_LDM_CROSS_ATTENTION_KEY):
+            shape = entry.get("shape") if isinstance(entry, dict) else None
+            if isinstance(shape, list) and len(shape) == 2:
+                return int(shape[1])
+    return None
+
+
+def _config_name(config: Path, folder: Path) -> str:
+    """How a recipe names a config folder: relative to the models folder when inside it."""
+    try:
+        return config.relative_to(folder).as_posix()
+    except ValueError:
+        return str(config)
 
 
 def model_info(parameters: Mapping[str, Any], project_root: str | None = None) -> ModelInfo:
-    """Find and describe the model a job's parameters name, or fail naming the file."""
+    """Find and describe the model a job's parameters name, or fail naming the file.
+
+    For a single ``.safetensors`` file, its configs are looked up too (`resolve_model_config`);
+    ``modelConfig`` is ignored for a diffusers folder, which has its own.
+    """
     folder = models_dir(parameters, project_root)
-    return ModelInfo(resolve_model(str(parameters.get("model") or ""), folder))
+    path = resolve_model(str(parameters.get("model") or ""), folder)
+    if path.is_dir():
+        return ModelInfo(path)
+    config = resolve_model_config(path, str(parameters.get("modelConfig") or ""), folder)
+    return ModelInfo(path, config, _config_name(config, folder) if config else None)
 
 
 def read_safetensors_header(path: Path) -> dict[str, Any]:

@@ -21,16 +21,24 @@ import torch
 from PIL import Image
 
 from ...contract import PipelineError
-from .models import LORA_METADATA_BASE, LORA_METADATA_CROSS_ATTENTION, ModelInfo
+from .models import (
+    LORA_METADATA_BASE,
+    LORA_METADATA_CROSS_ATTENTION,
+    MODEL_CONFIG_HINT,
+    ModelInfo,
+    pipeline_class_name,
+)
 
 __all__ = [
     "AppliedLora",
     "LoadedModel",
     "apply_loras",
+    "drop_ip_adapter",
     "generate",
     "load_model",
     "pick_device",
     "train_lora",
+    "use_ip_adapter",
 ]
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -76,10 +84,12 @@ class LoadedModel:
         self.lock = threading.Lock()
         self.adapters: set[str] = set()
         self.ip_adapter: str | None = None
+        # The image encoder outlives an unloaded IP-Adapter: reloading it is the slow part.
+        self.ip_image_encoder: tuple[str, Any] | None = None
         self.default_scheduler = pipe.scheduler
 
 
-_models: dict[tuple[str, str, str, str], LoadedModel] = {}
+_models: dict[tuple[str, ...], LoadedModel] = {}
 
 
 def _quiet(pipe: Any) -> None:
@@ -88,14 +98,14 @@ def _quiet(pipe: Any) -> None:
 
 def load_model(info: ModelInfo, device: str, dtype: torch.dtype) -> LoadedModel:
     """The model at `info`, loaded once per process and device."""
-    key = (str(info.path), info.sha256, device, str(dtype))
+    key = (str(info.path), info.sha256, str(info.config or ""), device, str(dtype))
     with _load_lock:
         loaded = _models.get(key)
         if loaded is not None:
             return loaded
         # One model at a time per process: a GPU holds few of them.
         _models.clear()
-        from diffusers import DiffusionPipeline, StableDiffusionPipeline
+        from diffusers import DiffusionPipeline
         from diffusers.utils import logging as diffusers_logging
         from transformers.utils import logging as transformers_logging
 
@@ -103,21 +113,77 @@ def load_model(info: ModelInfo, device: str, dtype: torch.dtype) -> LoadedModel:
         diffusers_logging.disable_progress_bar()
         transformers_logging.disable_progress_bar()
 
-        try:
-            if info.path.is_dir():
+        if info.path.is_dir():
+            try:
                 pipe = DiffusionPipeline.from_pretrained(
                     info.path, dtype=dtype, local_files_only=True, safety_checker=None
                 )
-            else:
-                pipe = StableDiffusionPipeline.from_single_file(
-                    info.path, dtype=dtype, local_files_only=True
-                )
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise PipelineError(f"cannot load diffusion model {info.path}: {exc}") from exc
+            except (OSError, ValueError, RuntimeError, KeyError) as exc:
+                raise PipelineError(f"cannot load diffusion model {info.path}: {exc}") from exc
+        else:
+            pipe = _load_single_file(info, dtype)
         pipe.to(device)
         _quiet(pipe)
         loaded = _models[key] = LoadedModel(info, pipe, device, dtype)
         return loaded
+
+
+def _load_single_file(info: ModelInfo, dtype: torch.dtype) -> Any:
+    """A single-file checkpoint, its architecture from `info.config` or the local HF cache."""
+    import diffusers
+    from diffusers.loaders.single_file_utils import SingleFileComponentError
+
+    config = info.config or _cached_config(info.path)
+    name = pipeline_class_name(config)
+    pipeline_class = getattr(diffusers, name, None)
+    if not hasattr(pipeline_class, "from_single_file"):
+        raise PipelineError(
+            f"cannot load diffusion model {info.path}: {name} (from {config}) does not load "
+            "single files"
+        )
+    try:
+        # Given a config folder, diffusers reads every component's config from it; only the
+        # weights come from the file.
+        return pipeline_class.from_single_file(
+            str(info.path), config=str(config), dtype=dtype, local_files_only=True
+        )
+    except (OSError, ValueError, RuntimeError, KeyError, SingleFileComponentError) as exc:
+        raise PipelineError(
+            f"cannot load diffusion model {info.path} with the configs in {config}: {exc}; "
+            f"{MODEL_CONFIG_HINT}"
+        ) from exc
+
+
+def _cached_config(path: Path) -> Path:
+    """The configs diffusers would use for the checkpoint at `path`, from the local HF cache.
+
+    diffusers itself downloads them when the cache lacks them, even with
+    ``local_files_only``; looking here first keeps a worker off the network.
+    """
+    from diffusers.loaders.single_file_utils import (
+        fetch_diffusers_config,
+        load_single_file_checkpoint,
+    )
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        checkpoint = load_single_file_checkpoint(str(path), local_files_only=True)
+        repo = str(fetch_diffusers_config(checkpoint)["pretrained_model_name_or_path"])
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise PipelineError(f"cannot load diffusion model {path}: {exc}") from exc
+    del checkpoint  # diffusers reads the file again, with the configs found here
+    try:
+        cached = Path(snapshot_download(repo, local_files_only=True))
+    except LocalEntryNotFoundError:
+        cached = None
+    if cached is None or not (cached / "model_index.json").is_file():
+        raise PipelineError(
+            f"diffusion model {path} is a single file without configs: there is no "
+            f"{path.with_suffix('').name}/ folder of configs next to it and the local Hugging "
+            f"Face cache has none for {repo}; {MODEL_CONFIG_HINT}"
+        )
+    return cached
 
 
 @contextmanager
@@ -174,19 +240,44 @@ def use_scheduler(model: LoadedModel, name: str) -> str:
 
 
 def use_ip_adapter(model: LoadedModel, folder: Path, weight_name: str, subfolder: str) -> None:
-    """Load the IP-Adapter weights at `folder` into the model, once."""
+    """Make the IP-Adapter at `folder` the model's one; its weights load once per switch."""
     ident = f"{folder}/{subfolder}/{weight_name}"
     if model.ip_adapter == ident:
         return
-    if not hasattr(model.pipe, "load_ip_adapter"):
+    pipe = model.pipe
+    if not hasattr(pipe, "load_ip_adapter"):
         raise PipelineError(f"{model.info.path.name} does not support IP-Adapter images")
+    drop_ip_adapter(model)
+    encoder_key = f"{folder}/{subfolder}"
+    kept = model.ip_image_encoder
+    model.ip_image_encoder = None
+    if kept is not None and kept[0] == encoder_key:
+        # load_ip_adapter reads an image encoder only when the pipeline has none.
+        pipe.register_modules(image_encoder=kept[1])
     try:
-        model.pipe.load_ip_adapter(
+        pipe.load_ip_adapter(
             str(folder), subfolder=subfolder, weight_name=weight_name, local_files_only=True
         )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise PipelineError(f"cannot load IP-Adapter {folder}: {exc}") from exc
+        # A half-loaded adapter would break the next render: put the model back as it was.
+        pipe.unload_ip_adapter()
+        raise PipelineError(
+            f"cannot load IP-Adapter {folder / subfolder / weight_name}: {exc}"
+        ) from exc
     model.ip_adapter = ident
+    model.ip_image_encoder = (encoder_key, pipe.image_encoder)
+
+
+def drop_ip_adapter(model: LoadedModel) -> None:
+    """Take the IP-Adapter out of the model, which then renders as if it never had one.
+
+    A loaded adapter makes the UNet require image embeddings, so a job without reference
+    images cannot simply leave it in (scale 0 would still need an image to encode).
+    """
+    if model.ip_adapter is None:
+        return
+    model.pipe.unload_ip_adapter()
+    model.ip_adapter = None
 
 
 def generate(
@@ -212,8 +303,13 @@ def generate(
 
     options: dict[str, Any] = {}
     if ip_adapter_images:
+        if model.ip_adapter is None:
+            raise PipelineError("IP-Adapter images were given, but no IP-Adapter is loaded")
         pipe.set_ip_adapter_scale(ip_adapter_scale)
-        options["ip_adapter_image"] = ip_adapter_images
+        # One entry per loaded adapter; all the images of the one adapter go in together.
+        options["ip_adapter_image"] = [list(ip_adapter_images)]
+    elif model.ip_adapter is not None:
+        raise PipelineError("an IP-Adapter is loaded but no images were given: drop it first")
     # The generator lives on the CPU so a seed gives the same noise on any device.
     generator = torch.Generator("cpu").manual_seed(int(seed))
     with torch.inference_mode():
@@ -283,6 +379,8 @@ def train_lora(
             f"{model.info.path.name} has no UNet; LoRA training supports UNet models (SD, SDXL)"
         )
     vae, text_encoder = pipe.vae, pipe.text_encoder
+    # A render's IP-Adapter would make the UNet ask for image embeddings it never gets here.
+    drop_ip_adapter(model)
     # Training adds noise at any timestep, which a sampling scheduler cannot do on its own.
     noise_scheduler = DDPMScheduler.from_config(model.default_scheduler.config)
     device = model.device
