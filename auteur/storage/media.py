@@ -42,6 +42,7 @@ __all__ = [
     "check_take_content",
     "check_upload_name",
     "claim_file",
+    "image_is_whole",
     "inside",
     "inspect_upload",
     "make_thumbnail",
@@ -157,6 +158,12 @@ def _size(source: Source) -> int:
     return len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
 
 
+def image_is_whole(source: Source) -> bool:
+    """True when every part of the image in `source` reads back intact (no cut, no bad
+    checksum): what `probe` checks unless told not to."""
+    return _image_info(source) is not None
+
+
 def sha256_of(source: Source) -> str:
     """The sha256 of a file's content (bytes or a path), as hex."""
     return _sha256(source)
@@ -200,7 +207,7 @@ def _model_format(source: Source, size: int) -> str | None:
     return None
 
 
-def _image_info(source: Source) -> MediaInfo | None:
+def _image_info(source: Source, verify: bool = True) -> MediaInfo | None:
     with warnings.catch_warnings():
         # Probing reads headers only; very large images are fine to store.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -208,7 +215,8 @@ def _image_info(source: Source) -> MediaInfo | None:
             # Only the formats Auteur stores: fewer parsers see untrusted bytes.
             with _opened(source) as handle, Image.open(handle, formats=_PIL_FORMATS) as image:
                 fmt, (width, height) = image.format or "", image.size
-                image.verify()  # checks the whole file; the image is unusable afterwards
+                if verify:
+                    image.verify()  # checks the whole file; the image is unusable afterwards
         except Image.DecompressionBombError as exc:
             raise UploadError(f"the image is too large to read safely ({exc})") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
@@ -265,10 +273,12 @@ def _looks_like_text(source: Source) -> bool:
     return all(c.isprintable() or c in "\r\n\t" for c in text)
 
 
-def probe(source: Source, *, digest: bool = True) -> MediaInfo:
+def probe(source: Source, *, digest: bool = True, verify: bool = True) -> MediaInfo:
     """Read `source` and say what it is: image, audio, video, model weights or other.
 
-    Without `digest` the sha256 is left empty, for a caller that computes it at a better time.
+    Without `digest` the sha256 is left empty, and without `verify` an image is known by its
+    header alone (`image_is_whole` checks the rest), for a caller that does those at a better
+    time.
     """
     size = _size(source)
     info = None
@@ -277,7 +287,7 @@ def probe(source: Source, *, digest: bool = True) -> MediaInfo:
         if model is not None:
             info = MediaInfo("model", model, _MODEL_FORMATS[model])
         else:
-            info = _image_info(source) or _av_info(source)
+            info = _image_info(source, verify) or _av_info(source)
     if info is None:
         info = MediaInfo("other", "text" if size and _looks_like_text(source) else "")
     return MediaInfo(

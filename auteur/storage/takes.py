@@ -42,6 +42,7 @@ from .media import (
     TRASH_DIR,
     UploadError,
     check_take_content,
+    image_is_whole,
     inside,
     make_thumbnail,
     move_to_trash,
@@ -181,10 +182,16 @@ class TakeStore:
         path, number, fd = self._claim(folder_rel, shot_code(found.scene, found.shot), ext, start)
         rel = f"{folder_rel}/{path.name}"
         try:
-            # The digest and the recipe file are made while the take's content is being
-            # flushed. The recipe file is a copy for people and re-runs; the durable record
-            # is the registration in the scene file, so it is not flushed on its own.
+            # The image check, the digest and the recipe file are done while the take's
+            # content is being flushed. The recipe file is a copy for people and re-runs;
+            # the durable record is the registration in the scene file, so it is not
+            # flushed on its own.
             with _flushing(fd, data):
+                if info.kind == "image" and not image_is_whole(data):
+                    raise UploadError(
+                        f"take data is a damaged {info.format} image: it is cut "
+                        "short or fails its checksums"
+                    )
                 take = Take(number=number, path=rel, recipe=recipe, sha256=sha256_of(data))
                 take.metadata = {**info.metadata(), "kind": info.kind, "size": info.size}
                 record = json.dumps({"shotId": found.shot.id, **take.to_data()}, indent=2)
@@ -214,8 +221,8 @@ class TakeStore:
 
     def _folder(self, folder_rel: str) -> Path:
         folder = self._store.path / folder_rel
-        folder.mkdir(parents=True, exist_ok=True)
         if folder_rel not in self._checked:  # resolving every part of the path costs time
+            folder.mkdir(parents=True, exist_ok=True)
             inside(self._store.path, folder)
             self._checked.add(folder_rel)
         return folder
@@ -241,7 +248,9 @@ class TakeStore:
             raise UploadError("take data is empty")
         if size > limit:
             raise UploadError(f"take data is {size:,} bytes; the limit is {limit:,} bytes")
-        info = probe(data, digest=False)  # add_take hashes it while the take is flushed
+        # The header tells what it is; the whole image is checked, and hashed, while the
+        # take is being flushed.
+        info = probe(data, digest=False, verify=False)
         check_take_content(info, ext)
         return info
 
@@ -261,6 +270,9 @@ class TakeStore:
                     fd = os.open(folder / name, _CREATE, 0o644)
                 except FileExistsError:
                     pass
+                except FileNotFoundError:  # the folder went away since it was made
+                    folder.mkdir(parents=True, exist_ok=True)
+                    continue
                 else:
                     with self._lock:
                         self._next[key] = max(self._next.get(key, 1), number + 1)

@@ -151,10 +151,15 @@ def test_a_take_can_come_from_a_file_or_be_any_media(film: ProjectStore, tmp_pat
     assert depth.metadata["kind"] == "other"
 
 
+CORRUPT_PNG = bytearray(png_bytes())
+CORRUPT_PNG[45] ^= 0xFF  # a byte of the pixel data: its chunk's checksum no longer matches
+CORRUPT_PNG = bytes(CORRUPT_PNG)
 BAD_TAKES = [
     ("empty", b"", "png", "empty"),
     ("text-as-png", b"this is not an image\n", "png", "take data is text, not png"),
     ("jpeg-as-png", None, "png", "JPEG image, not png"),
+    ("cut-short-png", png_bytes()[:-20], "png", "damaged PNG image"),
+    ("bad-checksum-png", CORRUPT_PNG, "png", "damaged PNG image"),
     ("recipe-extension", png_bytes(), "json", "not allowed"),
     ("path-in-extension", png_bytes(), "../x", "not allowed"),
     ("too-big", b"\x00" * 5000, "bin", "the limit is 4,096"),
