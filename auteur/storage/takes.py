@@ -68,7 +68,7 @@ _PICTURE_KINDS = ("image", "video")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-# Flushes take contents while the caller goes on writing the take's recipe file.
+# Flushes and hashes take contents while the caller checks them and writes their recipe files.
 _flusher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
 
 
@@ -186,13 +186,14 @@ class TakeStore:
             # content is being flushed. The recipe file is a copy for people and re-runs;
             # the durable record is the registration in the scene file, so it is not
             # flushed on its own.
+            digest = _flusher.submit(sha256_of, data)  # on another core: hashing frees the GIL
             with _flushing(fd, data):
                 if info.kind == "image" and not image_is_whole(data):
                     raise UploadError(
                         f"take data is a damaged {info.format} image: it is cut "
                         "short or fails its checksums"
                     )
-                take = Take(number=number, path=rel, recipe=recipe, sha256=sha256_of(data))
+                take = Take(number=number, path=rel, recipe=recipe, sha256=digest.result())
                 take.metadata = {**info.metadata(), "kind": info.kind, "size": info.size}
                 record = json.dumps({"shotId": found.shot.id, **take.to_data()}, indent=2)
                 record_fd = os.open(self._record_path(path), _CREATE, 0o644)
