@@ -21,6 +21,7 @@ import unicodedata
 import uuid
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,32 @@ def _size(source: Source) -> int:
 def image_is_whole(source: Source) -> bool:
     """True when every part of the image in `source` reads back intact (no cut, no bad
     checksum): what `probe` checks unless told not to."""
+    if isinstance(source, bytes | bytearray) and source[:8] == _PNG_SIGNATURE:
+        return _png_is_whole(memoryview(source))
     return _image_info(source) is not None
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_is_whole(data: memoryview) -> bool:
+    """Walk a PNG's chunks as Pillow's verify does, checking each one's CRC, up to IEND.
+
+    The same check at a fraction of the cost: the checksums run in zlib, in one call per chunk.
+    """
+    offset, end = len(_PNG_SIGNATURE), len(data)
+    while offset + 12 <= end:
+        (length,) = struct.unpack_from(">I", data, offset)
+        body_end = offset + 8 + length
+        if body_end + 4 > end:
+            return False  # cut short
+        (crc,) = struct.unpack_from(">I", data, body_end)
+        if zlib.crc32(data[offset + 4 : body_end]) != crc:
+            return False
+        if data[offset + 4 : offset + 8] == b"IEND":
+            return True
+        offset = body_end + 4
+    return False
 
 
 def sha256_of(source: Source) -> str:

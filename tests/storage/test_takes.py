@@ -19,7 +19,7 @@ from auteur.config import Settings
 from auteur.model import Recipe, Take
 from auteur.storage import ProjectStore, StoreError, Workspace
 from auteur.storage._atomic import filesystem_type, names_follow_file_fsync
-from auteur.storage.media import TRASH_DIR, UploadError
+from auteur.storage.media import TRASH_DIR, UploadError, image_is_whole
 from auteur.storage.takes import take_folder, take_name
 
 LFS_HEADER = b"version https://git-lfs.github.com/spec/v1"
@@ -217,6 +217,35 @@ def test_take_folders_skip_their_own_flush_where_the_filesystem_keeps_names(
     shm = Path("/dev/shm")
     if shm.is_dir() and filesystem_type(shm) == "tmpfs":
         assert not names_follow_file_fsync(shm)  # unknown kinds flush the folder too
+
+
+def jpeg_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 200, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "whole", "by_pillow"),
+    [
+        (png_bytes(), True, True),
+        (png_bytes(size=(300, 200)), True, True),
+        (png_bytes()[:-20], False, False),  # cut inside the pixel data
+        (png_bytes()[:-4], False, True),  # the end marker's checksum is missing
+        (CORRUPT_PNG, False, False),  # a chunk whose checksum does not match
+        (jpeg_bytes(), True, True),  # other formats go through Pillow
+        (jpeg_bytes()[:-200], False, False),
+    ],
+)
+def test_damaged_images_are_told_from_whole_ones(
+    data: bytes, whole: bool, by_pillow: bool, tmp_path: Path
+) -> None:
+    """PNG bytes are checked chunk by chunk (stricter than Pillow about a cut end marker);
+    files and other formats by Pillow."""
+    assert image_is_whole(data) is whole
+    path = tmp_path / "image"
+    path.write_bytes(data)
+    assert image_is_whole(path) is by_pillow
 
 
 def test_an_unknown_shot_is_refused(film: ProjectStore) -> None:
