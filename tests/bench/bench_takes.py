@@ -1,7 +1,8 @@
 """Benchmark: `TakeStore.add_take` throughput against a plain write-and-fsync of the same files.
 
-Writes 1,000 takes of 200 KB to one shot, committing every 100 takes, and the same 1,000 files
-with a bare ``open``/``write``/``fsync`` as the baseline. Prints takes per second for both, their
+Writes 1,000 takes of 200 KB, committing every 100 takes, and the same 1,000 files (the same
+names in the same folders, outside the project) with a bare ``open``/``write``/``fsync`` as the
+baseline. Prints takes per second for both, their
 ratio with the commit time left out (target: within 3x of the baseline), and the commit time on
 its own. Run it with ``make bench`` or ``python tests/bench/bench_takes.py [--takes N]``.
 """
@@ -20,7 +21,9 @@ from PIL import Image
 
 from auteur.config import load_settings
 from auteur.model import Recipe
-from auteur.storage import Workspace
+from auteur.model.address import shot_code
+from auteur.storage import ProjectStore, Workspace
+from auteur.storage.takes import take_folder, take_name
 
 TARGET_RATIO = 3.0
 
@@ -34,17 +37,37 @@ def make_png(seed: int, size: int) -> bytes:
     return out.getvalue()
 
 
-def write_and_fsync(folder: Path, first: int, payloads: list[bytes]) -> float:
-    """The baseline: seconds to write each payload to a new file and fsync it."""
+def write_and_fsync(paths: list[Path], payloads: list[bytes]) -> float:
+    """The baseline: seconds to write each payload to a new file at its path and fsync it,
+    making a folder the first time one is needed."""
     start = time.perf_counter()
-    for number, data in enumerate(payloads, start=first):
-        fd = os.open(folder / f"take{number:04d}.png", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    for path, data in zip(paths, payloads, strict=True):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         try:
             os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
     return time.perf_counter() - start
+
+
+def plain_paths(store: ProjectStore, plain: Path, shot_ids: list[str], count: int) -> list[Path]:
+    """Where the takes will go (``03_Renders/Chapter_01/Scene_01/Shot_01/S01_S01_take01.png``
+    and so on), under `plain` instead of the project: the same files, written by hand."""
+    paths, made = [], dict.fromkeys(shot_ids, 0)
+    for number in range(1, count + 1):
+        shot_id = shot_ids[number % len(shot_ids)]
+        found = store.locate(shot_id, "shot")
+        assert found.scene is not None and found.shot is not None
+        made[shot_id] += 1
+        folder = take_folder(found.chapter.number, found.scene.number, found.shot.number)
+        name = take_name(shot_code(found.scene, found.shot), made[shot_id], "png")
+        paths.append(plain / folder / name)
+    return paths
 
 
 def run(tmp: Path, payloads: list[bytes], batch: int, scenes: int, shots: int) -> dict:
@@ -60,24 +83,26 @@ def run(tmp: Path, payloads: list[bytes], batch: int, scenes: int, shots: int) -
     for scene_number in range(scenes):
         scene = store.add_scene("1", f"Scene {scene_number + 1}")
         shot_ids += [store.add_shot(scene.id, f"Shot {n + 1}").id for n in range(shots)]
-    plain = tmp / "plain"
-    plain.mkdir()
+    paths = plain_paths(store, tmp / "plain", shot_ids, len(payloads))
     times = {"baseline": 0.0, "add_take": 0.0, "commit": 0.0, "commits": 0}
+    written: list[str] = []
     for first in range(0, len(payloads), batch):
         chunk = payloads[first : first + batch]
-        times["baseline"] += write_and_fsync(plain, first + 1, chunk)
+        times["baseline"] += write_and_fsync(paths[first : first + batch], chunk)
         for number, data in enumerate(chunk, start=first + 1):
             recipe = Recipe(pipeline_id="bench", prompt="a diner at night", seed=number)
             shot_id = shot_ids[number % len(shot_ids)]
             start = time.perf_counter()
-            store.takes.add_take(shot_id, data, recipe, commit=False)
+            take = store.takes.add_take(shot_id, data, recipe, commit=False)
             times["add_take"] += time.perf_counter() - start
+            written.append(take.path)
         start = time.perf_counter()
         if store.takes.commit_pending():
             times["commits"] += 1
         times["commit"] += time.perf_counter() - start
     made = sum(len(store.takes.list(s, thumbnails=False)) for s in shot_ids)
     assert made == len(payloads), f"{made} takes registered, {len(payloads)} added"
+    assert written == [p.relative_to(tmp / "plain").as_posix() for p in paths], "not the same files"
     assert store.git.is_clean(), "takes left uncommitted"
     return times
 
