@@ -142,7 +142,7 @@ def test_the_scale_sets_how_much_the_images_steer(studio: ProjectStore) -> None:
     off, _, _ = render(make_job(studio, with_adapter(), seed=5))
     assert len({plain, strong, weak}) == 3
     assert off == plain
-    assert metadata["recipe"]["ipAdapter"]["scale"] == 0.3
+    assert metadata["recipe"]["ipAdapter"]["references"][0]["scale"] == 0.3
 
 
 def test_a_render_without_images_after_one_with_them_is_as_if_none_was_loaded(
@@ -186,8 +186,7 @@ def test_the_recipe_records_the_adapter_its_digests_and_the_scale(studio: Projec
         **IP_ADAPTER,
         "sha256": hashlib.sha256((folder / TINY_IP_WEIGHT_NAME).read_bytes()).hexdigest(),
         "imageEncoderSha256": recorded["imageEncoderSha256"],
-        "images": IP_FACES,
-        "scale": 0.8,
+        "references": [{"character": "char-anna", "images": IP_FACES, "scale": 0.8}],
     }
     encoder = hashlib.sha256()
     for name in ("config.json", "model.safetensors"):
@@ -254,6 +253,49 @@ def test_an_unreadable_reference_image_is_named(studio: ProjectStore) -> None:
         render(make_job(studio, with_adapter()))
 
 
+def test_each_character_steers_through_an_adapter_of_its_own(studio: ProjectStore) -> None:
+    ben_faces = ["01_Assets/Characters/ben/ip_adapter/front.png"]
+    add_file(studio, ben_faces[0], png((30, 200, 60), (64, 64)))
+    with studio.transaction() as p:
+        p.assets.characters.append(
+            Character(
+                asset_id="char-ben",
+                name="Ben",
+                folder="01_Assets/Characters/ben",
+                trigger_word="ben_v1",
+                ip_adapter_images=ben_faces,
+                ip_adapter_scale=0.5,
+            )
+        )
+        studio.touch_manifest()
+    anna_only, _, _ = render(make_job(studio, with_adapter(), seed=6))
+    studio.update("1/1/1", characters=["char-anna", "char-ben"])
+    both, metadata, _ = render(make_job(studio, with_adapter(), seed=6))
+    assert metadata["recipe"]["ipAdapter"]["references"] == [
+        {"character": "char-anna", "images": IP_FACES, "scale": 0.8},
+        {"character": "char-ben", "images": ben_faces, "scale": 0.5},
+    ]
+    assert loaded_tiny_model(studio).ip_adapter.endswith("*2")  # two adapters, one each
+    # The same prompt with only Anna's images: Ben's images changed the image...
+    set_ben(studio, ip_adapter_images=[])
+    anna_steers, _, _ = render(make_job(studio, with_adapter(), seed=6))
+    assert loaded_tiny_model(studio).ip_adapter.endswith("*1")
+    assert both != anna_steers
+    # ...at his own scale: at 0 they add nothing, while Anna's steer as before.
+    set_ben(studio, ip_adapter_images=ben_faces, ip_adapter_scale=0.0)
+    assert render(make_job(studio, with_adapter(), seed=6))[0] == anna_steers
+    # Back to Anna alone in the shot: the image she had before.
+    studio.update("1/1/1", characters=["char-anna"])
+    assert render(make_job(studio, with_adapter(), seed=6))[0] == anna_only
+
+
+def set_ben(store: ProjectStore, **fields: object) -> None:
+    with store.transaction() as p:
+        for name, value in fields.items():
+            setattr(p.assets.characters[1], name, value)
+        store.touch_manifest()
+
+
 def test_a_shot_renders_with_the_adapter_on_a_worker(
     studio: ProjectStore, cpu_cluster: RenderCluster, make_service
 ) -> None:
@@ -264,7 +306,7 @@ def test_a_shot_renders_with_the_adapter_on_a_worker(
     [take] = handle.takes
     recipe = take.recipe
     assert recipe.parameters["ipAdapter"]["model"] == "tiny-ip"
-    assert recipe.parameters["ipAdapter"]["images"] == IP_FACES
+    assert recipe.parameters["ipAdapter"]["references"][0]["images"] == IP_FACES
     assert set(IP_FACES) <= set(recipe.source_assets)
     with Image.open(studio.path / take.path) as image:
         assert image.size == (64, 64)

@@ -51,6 +51,7 @@ __all__ = [
     "DiffusionPipeline",
     "DiffusionPlan",
     "IPAdapterPlan",
+    "IPReference",
     "check_before_submit",
     "plan_job",
 ]
@@ -79,16 +80,25 @@ def _size(job: RenderJob) -> tuple[int, int]:
 
 
 @dataclass
+class IPReference:
+    """One character's reference images and how strongly they steer the image."""
+
+    character: str
+    images: list[str]
+    scale: float
+
+
+@dataclass
 class IPAdapterPlan:
-    """A checked IP-Adapter and the reference images and scale a render gives it."""
+    """A checked IP-Adapter and the references a render gives it: one adapter per character
+    that brings reference images, each with its own images and scale."""
 
     model: str
     subfolder: str
     weight_name: str
     folder: Path
     weights: Path
-    images: list[str]
-    scale: float
+    references: list[IPReference]
 
     def recipe(self) -> dict[str, Any]:
         """What a take's recipe records: enough to find the same files and use them alike."""
@@ -98,8 +108,10 @@ class IPAdapterPlan:
             "weightName": self.weight_name,
             "sha256": file_sha256(self.weights),
             "imageEncoderSha256": _folder_sha256(self.weights.parent / IP_IMAGE_ENCODER),
-            "images": list(self.images),
-            "scale": self.scale,
+            "references": [
+                {"character": r.character, "images": list(r.images), "scale": r.scale}
+                for r in self.references
+            ],
         }
 
 
@@ -129,18 +141,23 @@ def _folder_sha256(folder: Path) -> str:
 
 
 def _ip_adapter(job: RenderJob, model: ModelInfo) -> IPAdapterPlan | None:
-    """The IP-Adapter the template names, checked, if a character brings reference images.
+    """The IP-Adapter the template names, checked, if characters bring reference images.
 
-    One adapter takes the first such character's images and scale; the others' go unused.
+    Each such character gets an adapter of its own, so each keeps its images and scale.
     """
     configured = job.parameters.get("ipAdapter")
     if not isinstance(configured, Mapping) or not configured.get("model"):
         return None
-    for character in job.prompt.get("characters") or []:
-        images = [str(path) for path in character.get("ipAdapterImages") or []]
-        if images:
-            break
-    else:
+    references = [
+        IPReference(
+            character=str(character.get("assetId", "")),
+            images=[str(path) for path in character["ipAdapterImages"]],
+            scale=float(character.get("ipAdapterScale", 0.6)),
+        )
+        for character in job.prompt.get("characters") or []
+        if character.get("ipAdapterImages")
+    ]
+    if not references:
         return None
     name = str(configured["model"])
     subfolder = str(configured.get("subfolder", IP_SUBFOLDER) or "")
@@ -154,8 +171,7 @@ def _ip_adapter(job: RenderJob, model: ModelInfo) -> IPAdapterPlan | None:
         weight_name=weight_name,
         folder=folder,
         weights=weights,
-        images=images,
-        scale=float(character.get("ipAdapterScale", 0.6)),
+        references=references,
     )
 
 
@@ -255,7 +271,9 @@ class DiffusionPipeline:
             if ip is None:
                 runtime.drop_ip_adapter(model)
             else:
-                runtime.use_ip_adapter(model, ip.folder, ip.weight_name, ip.subfolder)
+                runtime.use_ip_adapter(
+                    model, ip.folder, ip.weight_name, ip.subfolder, len(ip.references)
+                )
 
             def on_step(done: int, total: int) -> None:
                 context.report(0.1 + 0.85 * done / total, f"denoising step {done}/{total}")
@@ -272,7 +290,7 @@ class DiffusionPipeline:
                 seed=job.seed,
                 on_step=on_step,
                 ip_adapter_images=images,
-                ip_adapter_scale=ip.scale if ip else 0.0,
+                ip_adapter_scales=[r.scale for r in ip.references] if ip else [],
             )
         context.report(0.97, "encoding")
         data = runtime.encode_png(image, int(job.parameters.get("compressLevel", 6)))
@@ -311,21 +329,24 @@ class DiffusionPipeline:
         ]
 
     @staticmethod
-    def _ip_images(plan: DiffusionPlan, context: JobContext) -> list[Any]:
-        """The IP-Adapter reference images, read before any model loads."""
+    def _ip_images(plan: DiffusionPlan, context: JobContext) -> list[list[Any]]:
+        """Each reference's images, read before any model loads."""
         if plan.ip_adapter is None:
             return []
         from PIL import Image, UnidentifiedImageError
 
-        images = []
-        for path in plan.ip_adapter.images:
-            data = context.read_input(path)  # names a missing input itself
-            try:
-                with Image.open(io.BytesIO(data)) as image:
-                    images.append(image.convert("RGB"))
-            except (UnidentifiedImageError, OSError):
-                raise PipelineError(f"IP-Adapter image {path} is not an image") from None
-        return images
+        references = []
+        for reference in plan.ip_adapter.references:
+            images = []
+            for path in reference.images:
+                data = context.read_input(path)  # names a missing input itself
+                try:
+                    with Image.open(io.BytesIO(data)) as image:
+                        images.append(image.convert("RGB"))
+                except (UnidentifiedImageError, OSError):
+                    raise PipelineError(f"IP-Adapter image {path} is not an image") from None
+            references.append(images)
+        return references
 
 
 def check_before_submit(job: RenderJob, project_folder: Path, workspace: Path) -> None:

@@ -239,9 +239,12 @@ def use_scheduler(model: LoadedModel, name: str) -> str:
     return name
 
 
-def use_ip_adapter(model: LoadedModel, folder: Path, weight_name: str, subfolder: str) -> None:
-    """Make the IP-Adapter at `folder` the model's one; its weights load once per switch."""
-    ident = f"{folder}/{subfolder}/{weight_name}"
+def use_ip_adapter(
+    model: LoadedModel, folder: Path, weight_name: str, subfolder: str, count: int = 1
+) -> None:
+    """Make `count` copies of the IP-Adapter at `folder` the model's (one per character that
+    brings reference images); the weights load once per change."""
+    ident = f"{folder}/{subfolder}/{weight_name}*{count}"
     if model.ip_adapter == ident:
         return
     pipe = model.pipe
@@ -256,7 +259,10 @@ def use_ip_adapter(model: LoadedModel, folder: Path, weight_name: str, subfolder
         pipe.register_modules(image_encoder=kept[1])
     try:
         pipe.load_ip_adapter(
-            str(folder), subfolder=subfolder, weight_name=weight_name, local_files_only=True
+            [str(folder)] * count,
+            subfolder=[subfolder] * count,
+            weight_name=[weight_name] * count,
+            local_files_only=True,
         )
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         # A half-loaded adapter would break the next render: put the model back as it was.
@@ -291,8 +297,8 @@ def generate(
     guidance: float,
     seed: int,
     on_step: Callable[[int, int], None],
-    ip_adapter_images: list[Image.Image] | None = None,
-    ip_adapter_scale: float = 0.6,
+    ip_adapter_images: list[list[Image.Image]] | None = None,
+    ip_adapter_scales: Sequence[float] = (),
 ) -> Image.Image:
     """Denoise one image; `on_step(done, total)` runs after each step and may raise to stop."""
     pipe = model.pipe
@@ -305,9 +311,9 @@ def generate(
     if ip_adapter_images:
         if model.ip_adapter is None:
             raise PipelineError("IP-Adapter images were given, but no IP-Adapter is loaded")
-        pipe.set_ip_adapter_scale(ip_adapter_scale)
-        # One entry per loaded adapter; all the images of the one adapter go in together.
-        options["ip_adapter_image"] = [list(ip_adapter_images)]
+        # One entry per loaded adapter (per character), with all of its images and its scale.
+        pipe.set_ip_adapter_scale(list(ip_adapter_scales))
+        options["ip_adapter_image"] = [list(images) for images in ip_adapter_images]
     elif model.ip_adapter is not None:
         raise PipelineError("an IP-Adapter is loaded but no images were given: drop it first")
     # The generator lives on the CPU so a seed gives the same noise on any device.
