@@ -192,10 +192,6 @@ def _png_is_whole(data: memoryview) -> bool:
 
 def sha256_of(source: Source) -> str:
     """The sha256 of a file's content (bytes or a path), as hex."""
-    return _sha256(source)
-
-
-def _sha256(source: Source) -> str:
     if isinstance(source, bytes | bytearray):
         return hashlib.sha256(source).hexdigest()
     digest = hashlib.sha256()
@@ -321,7 +317,7 @@ def probe(source: Source, *, digest: bool = True, verify: bool = True) -> MediaI
         info.format,
         info.extensions,
         size=size,
-        sha256=_sha256(source) if digest else "",
+        sha256=sha256_of(source) if digest else "",
         width=info.width,
         height=info.height,
         duration=info.duration,

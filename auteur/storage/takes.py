@@ -68,14 +68,18 @@ _PICTURE_KINDS = ("image", "video")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
+def _new_flusher() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
+
+
 # Flushes and hashes take contents while the caller checks them and writes their recipe files.
-_flusher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
+_flusher = _new_flusher()
 
 
 def _reset_flusher() -> None:
     # A forked child has none of its parent's threads: it starts a pool of its own.
     global _flusher
-    _flusher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="auteur-take-flush")
+    _flusher = _new_flusher()
 
 
 if hasattr(os, "register_at_fork"):

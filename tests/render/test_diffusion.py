@@ -203,9 +203,9 @@ def test_a_lora_for_another_base_model_is_refused_before_loading(studio: Project
         render(make_job(studio, diffusion_config()))
 
 
-def test_errors_come_before_torch_loads(studio: ProjectStore) -> None:
-    """A bad model costs no GPU time: the job is refused before torch is imported."""
-    job = make_job(studio, diffusion_config(model="missing"))
+def run_in_fresh_interpreter(job: RenderJob) -> list[str]:
+    """Run `job` through the diffusion pipeline in a new interpreter; return what it printed:
+    the error, then whether torch was imported."""
     code = (
         "import sys\n"
         "from auteur.render import LocalContext, RenderJob\n"
@@ -225,7 +225,13 @@ def test_errors_come_before_torch_loads(studio: ProjectStore) -> None:
         check=True,
         cwd=Path(__file__).parents[2],
     )
-    assert result.stdout.splitlines() == [
+    return result.stdout.splitlines()
+
+
+def test_errors_come_before_torch_loads(studio: ProjectStore) -> None:
+    """A bad model costs no GPU time: the job is refused before torch is imported."""
+    job = make_job(studio, diffusion_config(model="missing"))
+    assert run_in_fresh_interpreter(job) == [
         f"PipelineError diffusion model {Path(studio.path).parent.parent}"
         "/Library/AI_Models/missing is missing: put a diffusers folder or a .safetensors file "
         "there (the workspace's Library/AI_Models)",

@@ -58,10 +58,8 @@ def generated_references(count: int = 2) -> list[bytes]:
     return images
 
 
-@pytest.fixture
-def cast(project: ProjectStore) -> ProjectStore:
-    """A 64x64 project with the tiny model, Anna (two generated references) and her close-up."""
-    install_tiny_model(project.path.parent.parent)
+def cast_anna(project: ProjectStore) -> ProjectStore:
+    """Make `project` 64x64 with Anna (two generated references) and her close-up."""
     project.update_project(resolution=(64, 64))
     anna = project.assets.create_character("Anna", trigger_word="anna_v1")
     for angle, data in zip(("front", "left"), generated_references(), strict=True):
@@ -69,6 +67,13 @@ def cast(project: ProjectStore) -> ProjectStore:
     project.add_scene("1", "Dawn at the harbour")
     project.add_shot("1/1", "Anna waits", framing="close-up", characters=[anna.asset_id])
     return project
+
+
+@pytest.fixture
+def cast(project: ProjectStore) -> ProjectStore:
+    """A 64x64 project with the tiny model, Anna (two generated references) and her close-up."""
+    install_tiny_model(project.path.parent.parent)
+    return cast_anna(project)
 
 
 def render(store: ProjectStore, seed: int = 9, loras: bool = True) -> tuple[bytes, dict]:

@@ -6,8 +6,6 @@ import hashlib
 import json
 import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +22,15 @@ from auteur.render.pipelines._diffusion.models import (
 from auteur.render.training import train_character_lora
 from auteur.storage import ProjectStore
 from tests.render.conftest import add_file, png
-from tests.render.test_diffusion import FACE, diffusion_config, make_job, render, with_lora
-from tests.render.test_lora_training import QUICK, generated_references
+from tests.render.test_diffusion import (
+    FACE,
+    diffusion_config,
+    make_job,
+    render,
+    run_in_fresh_interpreter,
+    with_lora,
+)
+from tests.render.test_lora_training import QUICK, cast_anna
 from tests.render.tiny_model import (
     TINY_CROSS_ATTENTION_DIM,
     build_tiny_pipeline,
@@ -196,26 +201,7 @@ def test_a_missing_model_config_is_named_before_torch_loads(
     studio: ProjectStore, models: Path
 ) -> None:
     job = make_job(studio, diffusion_config(model=SINGLE, modelConfig="sd15-configs"))
-    code = (
-        "import sys\n"
-        "from auteur.render import LocalContext, RenderJob\n"
-        "from auteur.render.pipelines.diffusion import DiffusionPipeline\n"
-        "job = RenderJob.model_validate_json(sys.stdin.read())\n"
-        "try:\n"
-        "    DiffusionPipeline().run(job, LocalContext(job))\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
-        "print('torch' in sys.modules)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        input=job.model_dump_json(by_alias=True),
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parents[2],
-    )
-    assert result.stdout.splitlines() == [
+    assert run_in_fresh_interpreter(job) == [
         f"PipelineError model config {models}/sd15-configs for {SINGLE} is missing: "
         "parameters.modelConfig must name a diffusers folder with the configs of the model's "
         "architecture",
@@ -279,12 +265,7 @@ def test_a_lora_trains_on_a_single_file_model_and_changes_its_image(
 ) -> None:
     shutil.copy(tiny_single_file, models / SINGLE)
     save_configs_only(tiny_model_path(), models / CONFIGS)
-    project.update_project(resolution=(64, 64))
-    anna = project.assets.create_character("Anna", trigger_word="anna_v1")
-    for angle, data in zip(("front", "left"), generated_references(), strict=True):
-        project.assets.add_reference(anna.asset_id, (f"{angle}.png", data), angle=angle)
-    project.add_scene("1", "Dawn at the harbour")
-    project.add_shot("1/1", "Anna waits", framing="close-up", characters=[anna.asset_id])
+    cast_anna(project)
     single = {"model": SINGLE, "modelConfig": CONFIGS}
     before, _, _ = render(make_job(project, diffusion_config(**single), seed=9))
 

@@ -26,7 +26,6 @@ costs no GPU time. torch itself is imported only when a job runs.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,10 +38,12 @@ from ._diffusion.models import (
     ModelInfo,
     check_lora,
     file_sha256,
+    folder_sha256,
     job_loras,
     model_info,
     models_dir,
     read_safetensors_header,
+    text_width,
 )
 
 __all__ = [
@@ -107,7 +108,7 @@ class IPAdapterPlan:
             "subfolder": self.subfolder,
             "weightName": self.weight_name,
             "sha256": file_sha256(self.weights),
-            "imageEncoderSha256": _folder_sha256(self.weights.parent / IP_IMAGE_ENCODER),
+            "imageEncoderSha256": folder_sha256(self.weights.parent / IP_IMAGE_ENCODER),
             "references": [
                 {"character": r.character, "images": list(r.images), "scale": r.scale}
                 for r in self.references
@@ -130,14 +131,6 @@ class DiffusionPlan:
     dtype: str
     negative_prompt: str
     ip_adapter: IPAdapterPlan | None = None
-
-
-def _folder_sha256(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for item in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(item.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(file_sha256(item).encode() + b"\n")
-    return digest.hexdigest()
 
 
 def _ip_adapter(job: RenderJob, model: ModelInfo) -> IPAdapterPlan | None:
@@ -194,9 +187,7 @@ def _check_ip_adapter(folder: Path, weights: Path, model: ModelInfo) -> None:
     encoder = weights.parent / IP_IMAGE_ENCODER / "config.json"
     if not encoder.is_file():
         raise PipelineError(f"the IP-Adapter's image encoder {encoder.parent} is missing")
-    key = header.get("ip_adapter.1.to_k_ip.weight")
-    shape = key.get("shape") if isinstance(key, dict) else None
-    width = shape[1] if isinstance(shape, list) and len(shape) == 2 else None
+    width = text_width(header, lambda name: name == "ip_adapter.1.to_k_ip.weight")
     expected = model.cross_attention_dim
     if width is not None and expected is not None and width != expected:
         raise PipelineError(

@@ -18,7 +18,7 @@ import json
 import os
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,14 @@ __all__ = [
     "ModelInfo",
     "check_lora",
     "file_sha256",
+    "folder_sha256",
     "model_info",
     "models_dir",
     "pipeline_class_name",
     "read_safetensors_header",
     "resolve_model",
     "resolve_model_config",
+    "text_width",
 ]
 
 #: Where a workspace keeps its models, relative to its root.
@@ -159,16 +161,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _model_sha256(path: Path) -> str:
-    if path.is_file():
-        return file_sha256(path)
-    # A folder's digest covers each weight and config file by its relative path.
+def folder_sha256(folder: Path, suffixes: tuple[str, ...] | None = None) -> str:
+    """A folder's digest: each file (of `suffixes` only, when given) by its relative path and
+    sha256."""
     digest = hashlib.sha256()
-    for item in sorted(p for p in path.rglob("*") if p.is_file()):
-        if item.suffix in _WEIGHT_SUFFIXES:
-            digest.update(item.relative_to(path).as_posix().encode() + b"\0")
+    for item in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if suffixes is None or item.suffix in suffixes:
+            digest.update(item.relative_to(folder).as_posix().encode() + b"\0")
             digest.update(file_sha256(item).encode() + b"\n")
     return digest.hexdigest()
+
+
+def _model_sha256(path: Path) -> str:
+    # A folder's digest covers each weight and config file.
+    return file_sha256(path) if path.is_file() else folder_sha256(path, _WEIGHT_SUFFIXES)
 
 
 class ModelInfo:
@@ -218,17 +224,24 @@ def _configured_cross_attention_dim(folder: Path) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _checkpoint_cross_attention_dim(header: Mapping[str, Any]) -> int | None:
-    """The text width of a single-file checkpoint, from a cross-attention key projection.
-
-    The projection's weight has the shape [inner width, text width].
-    """
+def text_width(header: Mapping[str, Any], takes_text: Callable[[str], bool]) -> int | None:
+    """The text width a ``.safetensors`` file was made for: the input width of the first 2-D
+    tensor whose name `takes_text` accepts (a projection of the text embeddings, shaped
+    [width out, text width])."""
     for name, entry in header.items():
-        if name.startswith(_LDM_UNET_PREFIX) and name.endswith(_LDM_CROSS_ATTENTION_KEY):
+        if takes_text(name):
             shape = entry.get("shape") if isinstance(entry, dict) else None
             if isinstance(shape, list) and len(shape) == 2:
                 return int(shape[1])
     return None
+
+
+def _checkpoint_cross_attention_dim(header: Mapping[str, Any]) -> int | None:
+    """The text width of a single-file checkpoint, from a cross-attention key projection."""
+    return text_width(
+        header,
+        lambda name: name.startswith(_LDM_UNET_PREFIX) and name.endswith(_LDM_CROSS_ATTENTION_KEY),
+    )
 
 
 def _config_name(config: Path, folder: Path) -> str:
@@ -270,12 +283,9 @@ def read_safetensors_header(path: Path) -> dict[str, Any]:
 
 def _lora_cross_attention_dim(header: Mapping[str, Any]) -> int | None:
     """The text width a LoRA was trained for, from its cross-attention key projections."""
-    for name, entry in header.items():
-        if "attn2.to_k" in name and ("lora_A" in name or "lora.down" in name):
-            shape = entry.get("shape") if isinstance(entry, dict) else None
-            if isinstance(shape, list) and len(shape) == 2:
-                return int(shape[1])
-    return None
+    return text_width(
+        header, lambda name: "attn2.to_k" in name and ("lora_A" in name or "lora.down" in name)
+    )
 
 
 def check_lora(path: Path, model: ModelInfo, shown: str | None = None) -> str:
