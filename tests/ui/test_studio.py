@@ -22,25 +22,19 @@ expect = pytest.importorskip("playwright.sync_api").expect
 #: A change must show in every open page within this many seconds.
 LIVE_LIMIT = 1.0
 
-#: Records every value the progress bars of the page show, at each animation frame.
+#: Records every value the progress bars of the page are given.
 RECORD_PROGRESS_JS = """
 () => {
+  // Every value a progress bar is given, as it is given: sampling the page on a timer
+  // misses short-lived values when the browser is busy and its timers run late.
   window.auteurProgress = [];
-  const all = (selector, root = document, found = []) => {
-    found.push(...root.querySelectorAll(selector));
-    for (const el of root.querySelectorAll("*")) {
-      if (el.shadowRoot) all(selector, el.shadowRoot, found);
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (name, value) {
+    if (name === "aria-valuenow" && this.getAttribute("role") === "progressbar") {
+      window.auteurProgress.push(Number(value));
     }
-    return found;
+    return setAttribute.call(this, name, value);
   };
-  const tick = () => {
-    for (const bar of all("[role=progressbar][aria-valuenow]")) {
-      window.auteurProgress.push(Number(bar.getAttribute("aria-valuenow")));
-    }
-    // A timer, not requestAnimationFrame, which headless Chromium may throttle.
-    if (window.auteurProgress.length < 100000) setTimeout(tick, 10);
-  };
-  tick();
 }
 """
 
