@@ -209,7 +209,9 @@ class StudioSession(param.Parameterized):
             self.param.update(store=None, selected="", scene="")
 
     def _on_destroyed(self, session_context: Any) -> None:
-        self.close_project()
+        # The page and its views are gone: let go of the project without redrawing them.
+        with param.parameterized.discard_events(self):
+            self.close_project()
 
     # ------------------------------------------------------------ finding things
 

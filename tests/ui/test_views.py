@@ -300,6 +300,16 @@ def test_a_task_ending_in_the_same_tick_as_its_progress_shows_the_progress_first
     assert _first_end_after_progress([]) == 0
 
 
+def test_a_closed_page_lets_go_of_its_project_without_redrawing_its_views(studio, film):
+    session = studio.session
+    redrawn = []
+    session.param.watch(lambda event: redrawn.append(event.name), ["store", "selected", "scene"])
+    session._on_destroyed(None)  # what Panel calls once the page's views are torn down
+    assert session.store is None
+    assert session._watcher is None
+    assert redrawn == []
+
+
 # ---------------------------------------------------------------- live updates
 
 
