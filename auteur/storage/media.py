@@ -229,7 +229,38 @@ def _model_format(source: Source, size: int) -> str | None:
     return None
 
 
+#: The bit depths each PNG colour type allows.
+_PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+
+
+def _png_header_info(data: bytes | bytearray) -> MediaInfo | None:
+    """A PNG's format and size from a plain header chunk, checksum included; None for
+    anything less ordinary, which Pillow then reads."""
+    if len(data) < 33 or data[:8] != _PNG_SIGNATURE or data[8:16] != b"\0\0\0\x0dIHDR":
+        return None
+    width, height, depth, colour, compression, filtering = struct.unpack_from(">IIBBBB", data, 16)
+    (crc,) = struct.unpack_from(">I", data, 29)
+    limit = Image.MAX_IMAGE_PIXELS
+    if (
+        zlib.crc32(data[12:29]) != crc
+        or not width
+        or not height
+        or (limit is not None and width * height > limit)  # Pillow warns or refuses
+        or depth not in _PNG_DEPTHS.get(colour, ())
+        or compression
+        or filtering
+    ):
+        return None
+    return MediaInfo("image", "PNG", _IMAGE_FORMATS["PNG"], width=width, height=height)
+
+
 def _image_info(source: Source, verify: bool = True) -> MediaInfo | None:
+    if not verify and isinstance(source, bytes | bytearray):
+        # The header is all a caller that checks the rest itself needs; parsing it here
+        # skips Pillow's set-up, which costs more than the parse.
+        found = _png_header_info(source)
+        if found is not None:
+            return found
     with warnings.catch_warnings():
         # Probing reads headers only; very large images are fine to store.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)

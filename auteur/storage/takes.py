@@ -22,7 +22,6 @@ takes where they are; each take records its own path.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -33,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_json
 
 from ..model import AddressError, Recipe, Take, locate, utcnow
 from ..model.address import shot_code
@@ -149,7 +150,8 @@ class TakeStore:
         self._lock = threading.Lock()
         self._commit_lock = threading.Lock()
         self._pending: list[str] = []
-        self._checked: set[str] = set()  # take folders known to lie inside the project
+        # Take folders known to lie inside the project, and whether each needs its own fsync.
+        self._checked: dict[str, bool] = {}
         self._next: dict[tuple[str, str], int] = {}  # the next number worth trying, per shot
 
     # ------------------------------------------------------------ adding
@@ -179,7 +181,7 @@ class TakeStore:
         project, found = self._resolve(shot)
         assert found.scene is not None and found.shot is not None
         folder_rel = take_folder(found.chapter.number, found.scene.number, found.shot.number)
-        folder = self._folder(folder_rel)
+        folder, flush_folder = self._folder(folder_rel)
         recipe = self._complete_recipe(recipe, project, found.shot)
         takes = found.shot.takes  # kept in number order; the claim skips any number in use
         start = takes[-1].number + 1 if takes else 1
@@ -199,11 +201,11 @@ class TakeStore:
                     )
                 take = Take(number=number, path=rel, recipe=recipe, sha256=digest.result())
                 take.metadata = {**info.metadata(), "kind": info.kind, "size": info.size}
-                record = json.dumps({"shotId": found.shot.id, **take.to_data()}, indent=2)
+                record = to_json({"shotId": found.shot.id, **take.to_data()}, indent=2)
                 record_fd = os.open(self._record_path(path), _CREATE, 0o644)
-                write_claimed(record_fd, record.encode() + b"\n", durable=False)
+                write_claimed(record_fd, record + b"\n", durable=False)
             # The take's name is on disk before the take is registered.
-            if not names_follow_file_fsync(folder):
+            if flush_folder:
                 fsync_dir(folder)
         except BaseException:
             path.unlink(missing_ok=True)
@@ -224,13 +226,15 @@ class TakeStore:
         store.refresh()
         return store.project, store.locate(shot, "shot")
 
-    def _folder(self, folder_rel: str) -> Path:
+    def _folder(self, folder_rel: str) -> tuple[Path, bool]:
+        """The take folder (made if needed) and whether a new name in it needs a folder fsync."""
         folder = self._store.path / folder_rel
-        if folder_rel not in self._checked:  # resolving every part of the path costs time
+        flush = self._checked.get(folder_rel)
+        if flush is None:  # resolving every part of the path costs time: once per folder
             folder.mkdir(parents=True, exist_ok=True)
             inside(self._store.path, folder)
-            self._checked.add(folder_rel)
-        return folder
+            flush = self._checked[folder_rel] = not names_follow_file_fsync(folder)
+        return folder, flush
 
     def _check_ext(self, ext: str) -> str:
         ext = str(ext).lower().lstrip(".")

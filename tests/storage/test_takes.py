@@ -7,8 +7,10 @@ import io
 import json
 import multiprocessing
 import os
+import struct
 import sys
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from auteur.config import Settings
 from auteur.model import Recipe, Take
 from auteur.storage import ProjectStore, StoreError, Workspace
 from auteur.storage._atomic import filesystem_type, names_follow_file_fsync
-from auteur.storage.media import TRASH_DIR, UploadError, image_is_whole
+from auteur.storage.media import TRASH_DIR, UploadError, image_is_whole, probe
 from auteur.storage.takes import take_folder, take_name
 
 LFS_HEADER = b"version https://git-lfs.github.com/spec/v1"
@@ -246,6 +248,30 @@ def test_damaged_images_are_told_from_whole_ones(
     path = tmp_path / "image"
     path.write_bytes(data)
     assert image_is_whole(path) is by_pillow
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGB", "RGBA", "I;16"])
+def test_a_png_header_reads_as_pillow_reads_it(mode: str) -> None:
+    """Takes are told by their header alone, parsed without Pillow: the same answer."""
+    out = io.BytesIO()
+    Image.new(mode, (37, 21)).save(out, "PNG")
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as image:
+        expected = (image.format, image.width, image.height)
+    fast = probe(data, digest=False, verify=False)
+    assert (fast.kind, fast.format, fast.width, fast.height) == ("image", *expected)
+    assert fast == probe(data, digest=False)  # as the full check sees it
+
+
+def test_an_unusual_or_broken_png_header_is_left_to_pillow() -> None:
+    data = bytearray(png_bytes())
+    data[20] ^= 1  # the height, no longer matching the header's checksum
+    assert probe(bytes(data), digest=False, verify=False).kind == "other"
+    huge = bytearray(png_bytes())
+    huge[16:24] = struct.pack(">II", 100_000, 100_000)
+    huge[29:33] = struct.pack(">I", zlib.crc32(huge[12:29]))
+    with pytest.raises(UploadError, match="too large"):
+        probe(bytes(huge), digest=False, verify=False)
 
 
 def test_an_unknown_shot_is_refused(film: ProjectStore) -> None:
