@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
+from pydantic_core import to_json
 
 from ..model import (
     Chapter,
@@ -123,8 +124,8 @@ class JournalEntry:
 
 def journal_line(revision: int, shot_id: str, take: Take, activate: bool) -> bytes:
     """The journal line that registers `take` in shot `shot_id` at project `revision`."""
-    data = {"revision": revision, "shotId": shot_id, "activate": activate, "take": take.to_data()}
-    return json.dumps(data, separators=(",", ":")).encode() + b"\n"
+    data = {"revision": revision, "shotId": shot_id, "activate": activate, "take": take}
+    return to_json(data, by_alias=True) + b"\n"
 
 
 def read_take_journal(path: Path, after: int = 0) -> list[JournalEntry]:

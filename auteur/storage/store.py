@@ -126,6 +126,10 @@ def _same_edit(rel: str, current: bytes | None, expected: bytes | None) -> bool:
         return False
 
 
+#: Scene files' keys in the table of file stats.
+_SCENES_KEY = SCENES_DIR.as_posix()
+
+
 def _stat(path: Path) -> _Stat | None:
     try:
         st = path.stat()
@@ -318,16 +322,25 @@ class ProjectStore:
     # ------------------------------------------------------------ loading
 
     def _read_revision(self) -> int:
+        # Read on every write to see other processes' changes: plain calls, no text layer.
         try:
-            return int(self._revision_file.read_text() or 0)
-        except (FileNotFoundError, ValueError):
+            fd = os.open(self._revision_file, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except FileNotFoundError:
             return 0
+        try:
+            return int(os.read(fd, 64) or 0)
+        except ValueError:
+            return 0
+        finally:
+            os.close(fd)
 
-    def _scene_stat_key(self, scene_id: str) -> str:
-        return (SCENES_DIR / f"{scene_id}.json").as_posix()
+    @staticmethod
+    def _scene_stat_key(scene_id: str) -> str:
+        return f"{_SCENES_KEY}/{scene_id}.json"
 
-    def _journal_stat_key(self, scene_id: str) -> str:
-        return (SCENES_DIR / f"{scene_id}.takes.jsonl").as_posix()
+    @staticmethod
+    def _journal_stat_key(scene_id: str) -> str:
+        return f"{_SCENES_KEY}/{scene_id}.takes.jsonl"
 
     def _scene_unchanged(self, scene_id: str) -> bool:
         key, jkey = self._scene_stat_key(scene_id), self._journal_stat_key(scene_id)
