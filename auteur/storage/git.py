@@ -242,8 +242,13 @@ class GitService:
             return GitError("git-lfs is not installed; install it (apt-get install git-lfs)")
         return GitError(f"git {' '.join(args[:2])} failed in {self.path}: {stderr or exc}")
 
-    def init(self) -> None:
-        """Make the folder a repository: LFS filters, durable writes, an identity if none."""
+    def init(self, first_commit: str | None = None) -> None:
+        """Make the folder a repository: LFS filters, durable writes, an identity if none.
+
+        `first_commit`: commit everything in the folder with this message. The commit runs
+        while git-lfs installs its filters and hooks, which takes most of the time: nothing in
+        a new project is media, so the commit needs neither. Both are over when this returns.
+        """
         git_check, lfs_check = check_git_tools()
         for check in (git_check, lfs_check):
             if not check.ok:
@@ -259,7 +264,21 @@ class GitService:
             config.set_value("core", "fsync", "committed,index")
             config.set_value("core", "fsyncMethod", "fsync")
             config.set_value("core", "quotePath", "false")
-        self._git("lfs", "install", "--local")
+        installing = subprocess.Popen(
+            ["git", "lfs", "install", "--local"],
+            cwd=self.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            if first_commit is not None:
+                self._git("add", "-A")
+                self._git("commit", "-q", "--no-verify", "-m", first_commit)
+        finally:
+            _, stderr = installing.communicate()
+        if installing.returncode:
+            raise GitError(f"git lfs install failed in {self.path}: {stderr.strip()}")
 
     def commit(self, message: str, paths: list[str] | None = None) -> str | None:
         """Stage `paths` (or everything) and commit; return the sha, or None if nothing changed."""

@@ -276,8 +276,7 @@ class Workspace:
         (root / ".gitattributes").write_text(gitattributes_text(), encoding="utf-8")
         atomic_write(root / PROJECT_FILE, dump_manifest(project))
         git = GitService(root, self.settings)
-        git.init()
-        git.commit(f"Create project {project.name}")
+        git.init(first_commit=f"Create project {project.name}")
 
     # ------------------------------------------------------------ rename, delete, restore
 

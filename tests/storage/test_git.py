@@ -43,6 +43,9 @@ def test_repository_settings(project: ProjectStore):
     config = (project.path / ".git" / "config").read_text()
     assert '[filter "lfs"]' in config  # git lfs install --local
     assert "process = git-lfs filter-process" in config
+    # Its hooks too: installing them runs alongside the project's first commit.
+    for hook in ("pre-push", "post-checkout", "post-commit", "post-merge"):
+        assert "git lfs" in (project.path / ".git" / "hooks" / hook).read_text(), hook
     assert git(project, "config", "--local", "core.fsync").strip() == "committed,index"
     assert git(project, "config", "--local", "core.fsyncMethod").strip() == "fsync"
 
