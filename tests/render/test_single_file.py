@@ -183,6 +183,26 @@ def test_a_single_file_without_configs_is_refused_naming_the_file(
     assert no_network == []
 
 
+def test_the_configs_can_come_from_the_local_hugging_face_cache(
+    studio: ProjectStore, models: Path, no_network: list[object], tmp_path: Path
+) -> None:
+    """A lone file whose architecture diffusers knows (here SD 1.5's) takes that model's
+    configs from the cache, as a snapshot put there earlier, without the network."""
+    lonely = models / "lonely.safetensors"
+    shutil.copy(models / SINGLE, lonely)
+    repo = tmp_path / "hf-cache" / "models--stable-diffusion-v1-5--stable-diffusion-v1-5"
+    revision = hashlib.sha1(b"a cached snapshot").hexdigest()
+    save_configs_only(tiny_model_path(), repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+
+    data, metadata, _ = render(make_job(studio, diffusion_config(model=lonely.name), seed=5))
+    folder, _, _ = render(make_job(studio, diffusion_config(model="tiny-sd"), seed=5))
+    assert data == folder
+    assert metadata["recipe"]["model"] == lonely.name
+    assert no_network == []
+
+
 def test_configs_that_do_not_load_are_named_with_the_file(
     studio: ProjectStore, models: Path
 ) -> None:
