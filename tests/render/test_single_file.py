@@ -199,7 +199,11 @@ def test_the_configs_can_come_from_the_local_hugging_face_cache(
     data, metadata, _ = render(make_job(studio, diffusion_config(model=lonely.name), seed=5))
     folder, _, _ = render(make_job(studio, diffusion_config(model="tiny-sd"), seed=5))
     assert data == folder
-    assert metadata["recipe"]["model"] == lonely.name
+    recipe = metadata["recipe"]
+    assert recipe["model"] == lonely.name
+    # The recipe says which snapshot described the file.
+    assert recipe["modelConfigCache"] == f"stable-diffusion-v1-5/stable-diffusion-v1-5@{revision}"
+    assert "modelConfig" not in recipe
     assert no_network == []
 
 

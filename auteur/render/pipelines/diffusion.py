@@ -5,7 +5,8 @@ single ``.safetensors`` file), named by the template's ``parameters.model``. A s
 holds weights only; the configs of its architecture (a diffusers folder: ``model_index.json``
 and each component's configs, weights optional) come from ``parameters.modelConfig``, else
 from a folder named after the file's stem next to it (``sd15/`` beside ``sd15.safetensors``),
-else from the local Hugging Face cache. Nothing is downloaded.
+else from the local Hugging Face cache. Nothing is downloaded. The recipe names the configs:
+``modelConfig`` for a folder, ``modelConfigCache`` (``repo@revision``) for a cache snapshot.
 
 Each character's LoRA is applied at its strength (several characters, several adapters) and
 its trigger word is already in the composite prompt; IP-Adapter reference images are used when
@@ -290,6 +291,7 @@ class DiffusionPipeline:
             "model": plan.model.path.name,
             "modelSha256": plan.model.sha256,
             **({"modelConfig": plan.model.config_name} if plan.model.config else {}),
+            **({"modelConfigCache": model.cached_config} if model.cached_config else {}),
             "loras": [
                 {"path": x["path"], "sha256": x["sha256"], "strength": x["strength"]}
                 for x in plan.loras

@@ -76,11 +76,21 @@ class AppliedLora:
 class LoadedModel:
     """A diffusers pipeline kept loaded in this worker process, with the LoRAs it holds."""
 
-    def __init__(self, info: ModelInfo, pipe: Any, device: str, dtype: torch.dtype) -> None:
+    def __init__(
+        self,
+        info: ModelInfo,
+        pipe: Any,
+        device: str,
+        dtype: torch.dtype,
+        cached_config: str | None = None,
+    ) -> None:
         self.info = info
         self.pipe = pipe
         self.device = device
         self.dtype = dtype
+        #: ``repo@revision`` of the Hugging Face cache snapshot whose configs describe a
+        #: single file given without any; None otherwise.
+        self.cached_config = cached_config
         self.lock = threading.Lock()
         self.adapters: set[str] = set()
         self.ip_adapter: str | None = None
@@ -113,6 +123,7 @@ def load_model(info: ModelInfo, device: str, dtype: torch.dtype) -> LoadedModel:
         diffusers_logging.disable_progress_bar()
         transformers_logging.disable_progress_bar()
 
+        cached_config = None
         if info.path.is_dir():
             try:
                 pipe = DiffusionPipeline.from_pretrained(
@@ -121,19 +132,25 @@ def load_model(info: ModelInfo, device: str, dtype: torch.dtype) -> LoadedModel:
             except (OSError, ValueError, RuntimeError, KeyError) as exc:
                 raise PipelineError(f"cannot load diffusion model {info.path}: {exc}") from exc
         else:
-            pipe = _load_single_file(info, dtype)
+            pipe, cached_config = _load_single_file(info, dtype)
         pipe.to(device)
         _quiet(pipe)
-        loaded = _models[key] = LoadedModel(info, pipe, device, dtype)
+        loaded = _models[key] = LoadedModel(info, pipe, device, dtype, cached_config)
         return loaded
 
 
-def _load_single_file(info: ModelInfo, dtype: torch.dtype) -> Any:
-    """A single-file checkpoint, its architecture from `info.config` or the local HF cache."""
+def _load_single_file(info: ModelInfo, dtype: torch.dtype) -> tuple[Any, str | None]:
+    """A single-file checkpoint, its architecture from `info.config` or the local HF cache;
+    with ``repo@revision`` of the cache snapshot when the configs came from there."""
     import diffusers
     from diffusers.loaders.single_file_utils import SingleFileComponentError
 
-    config = info.config or _cached_config(info.path)
+    cached = None
+    if info.config is not None:
+        config = info.config
+    else:
+        repo, config = _cached_config(info.path)
+        cached = f"{repo}@{config.name}"  # a snapshot's folder is named after its revision
     name = pipeline_class_name(config)
     pipeline_class = getattr(diffusers, name, None)
     if not hasattr(pipeline_class, "from_single_file"):
@@ -144,7 +161,7 @@ def _load_single_file(info: ModelInfo, dtype: torch.dtype) -> Any:
     try:
         # Given a config folder, diffusers reads every component's config from it; only the
         # weights come from the file.
-        return pipeline_class.from_single_file(
+        pipe = pipeline_class.from_single_file(
             str(info.path), config=str(config), dtype=dtype, local_files_only=True
         )
     except (OSError, ValueError, RuntimeError, KeyError, SingleFileComponentError) as exc:
@@ -152,10 +169,12 @@ def _load_single_file(info: ModelInfo, dtype: torch.dtype) -> Any:
             f"cannot load diffusion model {info.path} with the configs in {config}: {exc}; "
             f"{MODEL_CONFIG_HINT}"
         ) from exc
+    return pipe, cached
 
 
-def _cached_config(path: Path) -> Path:
-    """The configs diffusers would use for the checkpoint at `path`, from the local HF cache.
+def _cached_config(path: Path) -> tuple[str, Path]:
+    """The configs diffusers would use for the checkpoint at `path`, from the local HF cache:
+    the repository they belong to, and its snapshot folder.
 
     diffusers itself downloads them when the cache lacks them, even with
     ``local_files_only``; looking here first keeps a worker off the network.
@@ -183,7 +202,7 @@ def _cached_config(path: Path) -> Path:
             f"{path.with_suffix('').name}/ folder of configs next to it and the local Hugging "
             f"Face cache has none for {repo}; {MODEL_CONFIG_HINT}"
         )
-    return cached
+    return repo, cached
 
 
 @contextmanager
