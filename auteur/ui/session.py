@@ -119,6 +119,8 @@ class StudioSession(param.Parameterized):
         params.setdefault("tasks", TaskTracker())
         super().__init__(workspace=workspace, **params)
         self._doc = pn.state.curdoc
+        # The thread that runs the session's document: the server's, which builds sessions.
+        self._doc_thread = threading.get_ident()
         self._lock = threading.Lock()
         self._sync_pending = False
         self._files_pending = False
@@ -139,7 +141,12 @@ class StudioSession(param.Parameterized):
         """Run `callback` where it may change the views: now on the session's own thread,
         else on the session's document at its next tick."""
         doc = self._doc
-        if doc is None or doc.session_context is None or pn.state.curdoc is doc:
+        if doc is None or doc.session_context is None:
+            callback()
+            return
+        # Not `pn.state.curdoc` alone: Bokeh shows the document a callback is running on to
+        # every thread, so a render thread would take it for its own and race the session.
+        if threading.get_ident() == self._doc_thread and pn.state.curdoc is doc:
             callback()
             return
         with set_curdoc(doc):
