@@ -213,6 +213,10 @@ class ProjectBrowser(pn.viewable.Viewer):
             self.session.select(ident)
         if action == "move":
             self.move(-1 if msg.get("delta", 1) < 0 else 1)
+        elif action == "drop":
+            target, place = msg.get("target"), msg.get("place")
+            if isinstance(target, str) and place in ("before", "after", "into"):
+                self.drop(ident, target, place)
         elif action == "rename":
             found = self.session.find(ident)
             if found is not None and found.kind in _DEFAULTS:
@@ -292,7 +296,53 @@ class ProjectBrowser(pn.viewable.Viewer):
             self.session.store.move(found.id, position)
             self.session.sync()
 
-    def _siblings(self, found: Selection) -> list[Any]:
+    def drop(self, ident: str, target: str, place: str) -> None:
+        """Move the item `ident` where it was dropped: ``before`` or ``after`` the item
+        `target` of its own kind (in any parent), or ``into`` the end of `target`, an item of
+        its parent's kind."""
+        found, onto = self.session.find(ident), self.session.find(target)
+        if found is None or onto is None or found.kind not in _DEFAULTS or found.id == onto.id:
+            return
+        parent_kind = {"chapter": None, "scene": "chapter", "shot": "scene"}[found.kind]
+        current = self._parent(found)
+        if onto.kind == found.kind and place in ("before", "after"):
+            parent = self._parent(onto)
+            position = onto.item.number + (place == "after")
+            if parent == current and found.item.number < onto.item.number:
+                position -= 1  # the item leaves its place above the target first
+        elif onto.kind == parent_kind and place == "into":
+            parent = onto.id
+            position = len(self._siblings(onto, inside=True)) + (parent != current)
+        else:
+            above = f"a {parent_kind} or " if parent_kind else ""
+            self.session.notify(
+                "warning", f"{found.title} can only be dropped on {above}another {found.kind}"
+            )
+            return
+        if parent == current and position == found.item.number:
+            return
+        with self.session.reporting(f"Moving {found.title}"):
+            self.session.store.move(
+                found.id, position, parent=parent if parent != current else None
+            )
+            self.session.sync()
+            self.session.select(found.id)
+            moved = self.session.find(found.id)
+            if moved is not None:
+                self.reveal(moved)  # in its new parent, which may have been collapsed
+
+    @staticmethod
+    def _parent(found: Selection) -> str | None:
+        """The id of the chapter or scene holding a scene or shot; None for a chapter."""
+        if found.kind == "scene":
+            return found.chapter.id
+        if found.kind == "shot":
+            return found.scene.id
+        return None
+
+    def _siblings(self, found: Selection, inside: bool = False) -> list[Any]:
+        if inside:  # the children of a chapter or scene
+            return found.item.scenes if found.kind == "chapter" else found.item.shots
         if found.kind == "chapter":
             return self.session.store.project.narrative.chapters
         if found.kind == "scene":

@@ -1,9 +1,14 @@
 // The project tree: a flat list of the visible rows, drawn as an ARIA tree.
 // Python sends only the rows under expanded items, so big projects stay fast.
 // Keys: arrows move and expand/collapse, Home/End, Enter selects, Alt+arrows reorder,
-// F2 renames, Delete removes.
+// F2 renames, Delete removes. Chapters, scenes and shots are dragged: onto the upper or lower
+// half of a row of their kind to go before or after it, onto a row of their parent's kind to
+// go in at the end.
 
 // Plain geometric glyphs: every system font has them (emoji fonts are often missing).
+// What a dragged row may be dropped into: its parent's kind.
+const PARENT = { chapter: null, scene: "chapter", shot: "scene" };
+
 const ICONS = {
   project: "\u25a0", chapter: "\u25a4", scene: "\u25a6", shot: "\u25ad", take: "\u25e6",
   category: "\u25a4", asset: "\u25c6",
@@ -36,6 +41,7 @@ export function render({ model, el }) {
       item.setAttribute("aria-selected", String(node.id === model.selected));
       if (node.expandable) item.setAttribute("aria-expanded", String(node.expanded));
       item.tabIndex = -1;
+      if (node.kind in PARENT) item.draggable = true;
       item.style.paddingLeft = `${node.depth * 16 + 4}px`;
       const twisty = document.createElement("span");
       twisty.className = "au-twisty";
@@ -135,6 +141,62 @@ export function render({ model, el }) {
     }
     event.preventDefault();
     if (next) select(next);
+  });
+
+  // ---------------------------------------------------------------- drag and drop
+
+  let dragged = null; // { id, kind } of the row being dragged
+  let marked = null;
+
+  function unmark() {
+    if (marked) marked.classList.remove("au-drop-before", "au-drop-after", "au-drop-into");
+    marked = null;
+  }
+
+  function placeFor(item, event) {
+    // Where a drop on `item` would put the dragged row, or null where it cannot go.
+    if (!dragged || item.dataset.nodeId === dragged.id) return null;
+    const kind = item.dataset.kind;
+    if (kind === dragged.kind) {
+      const box = item.getBoundingClientRect();
+      return event.clientY < box.top + box.height / 2 ? "before" : "after";
+    }
+    return kind === PARENT[dragged.kind] ? "into" : null;
+  }
+
+  tree.addEventListener("dragstart", (event) => {
+    const item = event.target.closest("[role=treeitem]");
+    if (!item || !item.draggable) return;
+    dragged = { id: item.dataset.nodeId, kind: item.dataset.kind };
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.querySelector(".au-label").textContent);
+  });
+  tree.addEventListener("dragover", (event) => {
+    const item = event.target.closest("[role=treeitem]");
+    const place = item ? placeFor(item, event) : null;
+    if (item !== marked || !place) unmark();
+    if (!place) return;
+    event.preventDefault(); // a drop is allowed here
+    event.dataTransfer.dropEffect = "move";
+    item.classList.remove("au-drop-before", "au-drop-after", "au-drop-into");
+    item.classList.add(`au-drop-${place}`);
+    marked = item;
+  });
+  tree.addEventListener("dragleave", (event) => {
+    if (marked && !marked.contains(event.relatedTarget)) unmark();
+  });
+  tree.addEventListener("drop", (event) => {
+    const item = event.target.closest("[role=treeitem]");
+    const place = item ? placeFor(item, event) : null;
+    unmark();
+    if (!place) return;
+    event.preventDefault();
+    send("drop", dragged.id, { target: item.dataset.nodeId, place });
+    dragged = null;
+  });
+  tree.addEventListener("dragend", () => {
+    unmark();
+    dragged = null;
   });
 
   function parentOf(item) {

@@ -149,6 +149,43 @@ def test_add_a_chapter_a_scene_and_a_shot(page, studio_server, studio_project, s
     expect(shot_row).to_have_attribute("aria-selected", "true")
 
 
+def test_drag_and_drop_in_the_project_tree(page, studio_server, studio_project, screenshot):
+    store = studio_project()
+    diner = store.add_scene("1", "Diner")
+    for description in ("Ava wipes the counter", "The door opens", "Leo sits down"):
+        store.add_shot(diner.id, description)
+    alley = store.add_scene("1", "Alley")
+    open_project(page, studio_server, store)
+    select_shot(page, "1.1 Diner", "S01_S01")
+
+    # Onto the upper half of the first shot: the last one goes before it.
+    leo = page.get_by_role("treeitem", name="S01_S03 Leo sits down")
+    leo.drag_to(
+        page.get_by_role("treeitem", name="S01_S01 Ava wipes the counter"),
+        target_position={"x": 40, "y": 2},
+    )
+    moved = page.get_by_role("treeitem", name="S01_S01 Leo sits down")
+    expect(moved).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("treeitem", name="S01_S02 Ava wipes the counter")).to_be_visible()
+    screenshot(page, "reordered")
+
+    # Onto another scene: in at its end.
+    page.get_by_role("treeitem", name="S01_S03 The door opens").drag_to(
+        page.get_by_role("treeitem", name="1.2 Alley")
+    )
+    expect(page.get_by_role("treeitem", name="S02_S01 The door opens")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    screenshot(page, "moved-to-another-scene")
+
+    on_disk = ProjectStore.open(store.path)
+    assert [s.description for s in on_disk.locate(diner.id).scene.shots] == [
+        "Leo sits down",
+        "Ava wipes the counter",
+    ]
+    assert [s.description for s in on_disk.locate(alley.id).scene.shots] == ["The door opens"]
+
+
 def test_inspector_edits_the_shot_and_undo_restores_it(
     page, studio_server, studio_project, screenshot
 ):

@@ -115,6 +115,55 @@ def test_browser_adds_renames_moves_and_deletes(studio: Studio, film: ProjectSto
     assert session.selected == film.project.id
 
 
+def test_dropping_a_row_in_the_tree_moves_it_there(studio: Studio, film: ProjectStore):
+    browser, session = studio.browser, studio.session
+    chapters = film.project.narrative.chapters
+    diner = chapters[0].scenes[0]
+    first, second = (shot.id for shot in diner.shots)
+    third = film.add_shot(diner.id, "The cook looks up").id
+    alley = film.add_scene(chapters[1].id, "Alley").id
+    session.sync()
+
+    def drop(ident: str, target: str, place: str) -> None:
+        browser._on_tree_action("drop", ident, {"target": target, "place": place})
+
+    def shots(scene: str) -> list[str]:
+        return [shot.id for shot in on_disk(film).locate(scene).scene.shots]
+
+    drop(third, first, "before")  # on the upper half of the first shot
+    assert shots(diner.id) == [third, first, second]
+    drop(third, second, "after")
+    assert shots(diner.id) == [first, second, third]
+    drop(first, second, "after")  # one place down
+    assert shots(diner.id) == [second, first, third]
+    drop(first, second, "before")  # and back
+    assert shots(diner.id) == [first, second, third]
+
+    drop(first, alley, "into")  # onto a scene of another chapter: in at its end
+    assert shots(alley) == [first]
+    assert shots(diner.id) == [second, third]
+    assert session.selected == first
+    assert any(row["id"] == first for row in browser.tree.nodes)  # its new scene opened
+    drop(third, first, "before")  # before a shot of another scene
+    assert shots(alley) == [third, first]
+    assert on_disk(film).locate(first).scene.shots[1].takes  # its takes went with it
+
+    drop(alley, chapters[0].id, "into")  # a scene into another chapter
+    assert [s.id for s in on_disk(film).project.narrative.chapters[0].scenes] == [diner.id, alley]
+    ids = [c.id for c in chapters]
+    drop(ids[2], ids[0], "before")  # chapters among chapters
+    assert [c.id for c in on_disk(film).project.narrative.chapters] == [ids[2], ids[0], ids[1]]
+
+    before = on_disk(film).project.model_dump()
+    drop(second, ids[1], "into")  # a shot goes into a scene, not a chapter
+    assert session.messages[-1] == (
+        "warning",
+        f"{session.find(second).title} can only be dropped on a scene or another shot",
+    )
+    drop(second, second, "after")  # onto itself
+    assert on_disk(film).project.model_dump() == before
+
+
 def test_browser_refuses_a_shot_without_a_scene(workspace: Workspace):
     store = workspace.create_project("Empty Film")
     app = Studio(workspace)
