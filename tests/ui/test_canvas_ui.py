@@ -5,6 +5,8 @@ Screenshots are saved under artifacts/ui (or $AUTEUR_TEST_ARTIFACTS).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from auteur.storage import ProjectStore
@@ -31,6 +33,9 @@ def drag(page, source, target) -> None:
     start, end = source.bounding_box(), target.bounding_box()
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 8, start["y"] + start["height"] / 2 + 8)
+    # The drag has begun: the studio marks the ports that fit, as a user sees before dropping.
+    expect(target).to_have_class(re.compile(r"\brf-handle-(valid|invalid)\b"), timeout=15_000)
     steps = 12
     for i in range(1, steps + 1):
         x = start["x"] + (end["x"] - start["x"]) * i / steps + end["width"] / 2
