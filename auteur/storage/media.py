@@ -53,6 +53,7 @@ __all__ = [
     "stage_copy",
     "thumbnail_path",
     "write_claimed",
+    "write_into",
 ]
 
 #: Thumbnails live here, mirroring the path of their source (git ignores 05_Cache).
@@ -467,20 +468,27 @@ def claim_file(folder: Path, stem: str, ext: str, *, suffix: bool = True) -> tup
             counter += 1
 
 
-def write_claimed(fd: int, source: Source, *, durable: bool = True) -> None:
-    """Write `source` into the file this process created and holds open as `fd`; close it.
-
-    With `durable` the content is flushed to disk (fsync) before returning.
-    """
-    with os.fdopen(fd, "wb") as handle:
+def write_into(fd: int, source: Source) -> None:
+    """Write `source` (bytes or a file's path) into the open file `fd`, leaving it open."""
+    with os.fdopen(fd, "wb", closefd=False) as handle:
         if isinstance(source, bytes | bytearray | memoryview):
             handle.write(source)
         else:
             with open(source, "rb") as src:
                 shutil.copyfileobj(src, handle, _CHUNK)
-        handle.flush()
+
+
+def write_claimed(fd: int, source: Source, *, durable: bool = True) -> None:
+    """Write `source` into the file this process created and holds open as `fd`; close it.
+
+    With `durable` the content is flushed to disk (fsync) before returning.
+    """
+    try:
+        write_into(fd, source)
         if durable:
-            os.fsync(handle.fileno())
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def stage_copy(folder: Path, source: Source) -> Path:

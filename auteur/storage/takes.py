@@ -25,7 +25,6 @@ import contextlib
 import logging
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +50,7 @@ from .media import (
     sha256_of,
     thumbnail_path,
     write_claimed,
+    write_into,
 )
 
 if TYPE_CHECKING:
@@ -95,12 +95,7 @@ def _flushing(fd: int, data: bytes | bytearray | memoryview | Path) -> Iterator[
     take is durable when this returns; on any error the file is closed all the same.
     """
     try:
-        with os.fdopen(fd, "wb", closefd=False) as handle:
-            if isinstance(data, bytes | bytearray | memoryview):
-                handle.write(data)
-            else:
-                with open(data, "rb") as source:
-                    shutil.copyfileobj(source, handle, 1 << 20)
+        write_into(fd, data)
         flushed = _flusher.submit(os.fsync, fd)
         try:
             yield

@@ -312,7 +312,8 @@ class ProjectBrowser(pn.viewable.Viewer):
                 position -= 1  # the item leaves its place above the target first
         elif onto.kind == parent_kind and place == "into":
             parent = onto.id
-            position = len(self._siblings(onto, inside=True)) + (parent != current)
+            children = onto.item.scenes if onto.kind == "chapter" else onto.item.shots
+            position = len(children) + (parent != current)
         else:
             above = f"a {parent_kind} or " if parent_kind else ""
             self.session.notify(
@@ -340,9 +341,7 @@ class ProjectBrowser(pn.viewable.Viewer):
             return found.scene.id
         return None
 
-    def _siblings(self, found: Selection, inside: bool = False) -> list[Any]:
-        if inside:  # the children of a chapter or scene
-            return found.item.scenes if found.kind == "chapter" else found.item.shots
+    def _siblings(self, found: Selection) -> list[Any]:
         if found.kind == "chapter":
             return self.session.store.project.narrative.chapters
         if found.kind == "scene":

@@ -49,9 +49,9 @@ def diffusion_config(**parameters: object) -> PipelineConfig:
     )
 
 
-@pytest.fixture
-def studio(project: ProjectStore) -> ProjectStore:
-    """A 64x64 project with the tiny model in its workspace and a close-up of Anna."""
+def anna_close_up(project: ProjectStore, **anna: object) -> ProjectStore:
+    """Make `project` 64x64 with the tiny model in its workspace and a close-up of Anna;
+    `anna` adds to her fields."""
     install_tiny_model(project.path.parent.parent)
     project.update_project(resolution=(64, 64))
     add_file(project, FACE, png((220, 170, 140), (64, 64)))
@@ -64,12 +64,19 @@ def studio(project: ProjectStore) -> ProjectStore:
                 prompt_fragment="red coat",
                 base_face_image_path=FACE,
                 reference_images=[ReferenceImage(path=FACE, angle="front")],
+                **anna,
             )
         )
         project.touch_manifest()
     project.add_scene("1", "Dawn at the harbour")
     project.add_shot("1/1", "Anna waits", framing="close-up", characters=["char-anna"])
     return project
+
+
+@pytest.fixture
+def studio(project: ProjectStore) -> ProjectStore:
+    """A 64x64 project with the tiny model in its workspace and a close-up of Anna."""
+    return anna_close_up(project)
 
 
 def make_job(store: ProjectStore, config: PipelineConfig, seed: int = 7) -> RenderJob:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image, ImageChops, ImageStat
 
-from auteur.model import Character, ReferenceImage
+from auteur.model import Character
 from auteur.render import (
     LocalContext,
     PipelineError,
@@ -26,7 +26,7 @@ from auteur.render.pipelines.diffusion import check_before_submit
 from auteur.render.training import train_character_lora
 from auteur.storage import ProjectStore
 from tests.render.conftest import add_file, png
-from tests.render.test_diffusion import FACE, diffusion_config, make_job, render
+from tests.render.test_diffusion import anna_close_up, diffusion_config, make_job, render
 from tests.render.tiny_ip_adapter import (
     TINY_IP_WEIGHT_NAME,
     install_tiny_ip_adapter,
@@ -55,31 +55,15 @@ def with_adapter(**parameters: object):
 def studio(project: ProjectStore) -> ProjectStore:
     """A 64x64 project with the tiny model and IP-Adapter, and a close-up of Anna, whose two
     IP-Adapter reference images steer her at scale 0.8."""
-    workspace = project.path.parent.parent
-    install_tiny_model(workspace)
-    install_tiny_ip_adapter(workspace)
-    project.update_project(resolution=(64, 64))
-    add_file(project, FACE, png((220, 170, 140), (64, 64)))
+    install_tiny_ip_adapter(project.path.parent.parent)
     add_file(project, IP_FACES[0], png((20, 70, 240), (64, 64)))
     add_file(project, IP_FACES[1], png((240, 40, 30), (48, 48)))
-    with project.transaction() as p:
-        p.assets.characters.append(
-            Character(
-                asset_id="char-anna",
-                name="Anna",
-                folder="01_Assets/Characters/anna",
-                trigger_word="anna_v1",
-                prompt_fragment="red coat",
-                base_face_image_path=FACE,
-                reference_images=[ReferenceImage(path=FACE, angle="front")],
-                ip_adapter_images=IP_FACES,
-                ip_adapter_scale=0.8,
-            )
-        )
-        project.touch_manifest()
-    project.add_scene("1", "Dawn at the harbour")
-    project.add_shot("1/1", "Anna waits", framing="close-up", characters=["char-anna"])
-    return project
+    return anna_close_up(
+        project,
+        folder="01_Assets/Characters/anna",
+        ip_adapter_images=IP_FACES,
+        ip_adapter_scale=0.8,
+    )
 
 
 def set_anna(store: ProjectStore, **fields: object) -> None:

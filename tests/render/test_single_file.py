@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from auteur.model import Character, LoraTrainingStatus, ReferenceImage
+from auteur.model import LoraTrainingStatus
 from auteur.render import PipelineError
 from auteur.render.pipelines._diffusion.models import (
     LORA_METADATA_BASE,
@@ -21,9 +21,8 @@ from auteur.render.pipelines._diffusion.models import (
 )
 from auteur.render.training import train_character_lora
 from auteur.storage import ProjectStore
-from tests.render.conftest import add_file, png
 from tests.render.test_diffusion import (
-    FACE,
+    anna_close_up,
     diffusion_config,
     make_job,
     render,
@@ -35,7 +34,6 @@ from tests.render.tiny_model import (
     TINY_CROSS_ATTENTION_DIM,
     build_tiny_pipeline,
     foreign_lora,
-    install_tiny_model,
     tiny_model_path,
 )
 from tests.render.tiny_single_file import (
@@ -70,25 +68,9 @@ def studio(project: ProjectStore, models: Path, tiny_single_file: Path) -> Proje
     """A 64x64 project with a close-up of Anna, and the tiny model in its workspace three
     times: the diffusers folder ``tiny-sd/``, the single file ``tiny-sd.safetensors`` and its
     configs without weights in ``tiny-sd-configs/``."""
-    install_tiny_model(project.path.parent.parent)
+    anna_close_up(project)
     shutil.copy(tiny_single_file, models / SINGLE)
     save_configs_only(tiny_model_path(), models / CONFIGS)
-    project.update_project(resolution=(64, 64))
-    add_file(project, FACE, png((220, 170, 140), (64, 64)))
-    with project.transaction() as p:
-        p.assets.characters.append(
-            Character(
-                asset_id="char-anna",
-                name="Anna",
-                trigger_word="anna_v1",
-                prompt_fragment="red coat",
-                base_face_image_path=FACE,
-                reference_images=[ReferenceImage(path=FACE, angle="front")],
-            )
-        )
-        project.touch_manifest()
-    project.add_scene("1", "Dawn at the harbour")
-    project.add_shot("1/1", "Anna waits", framing="close-up", characters=["char-anna"])
     return project
 
 

@@ -23,7 +23,7 @@ def _accepts(port: int) -> bool:
 
 
 @pytest.fixture
-def served(tmp_path: Path, git_tools: None) -> Iterator[tuple[StudioSession, int]]:
+def served(tmp_path: Path) -> Iterator[tuple[StudioSession, int]]:
     """A session built by a Panel server for a connected client, and the server's thread."""
     workspace = Workspace(tmp_path / "workspace")
     made: list[tuple[StudioSession, int]] = []
